@@ -1,0 +1,7 @@
+//! dhis2gw: a gateway that takes aggregate and tracker data from third-party systems and delivers
+//! it to DHIS2 through a durable Redis queue with a PostgreSQL log, and runs outbreak alerts.
+//!
+//! The module map and the flow of a request are drawn in `docs/ARCHITECTURE.md`.
+
+pub mod domain;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! A faithful fake DHIS2 server (see `docs/simulator.md`).

@@ -1,0 +1,4 @@
+//! The one integration-test binary: every test starts the real app (or the simulator) against
+//! private PostgreSQL and Redis instances started by `packaging/local-services.sh`.
+
+mod sim;

@@ -1,0 +1,1 @@
+//! Tests of the DHIS2 simulator against the documented wire format.
