@@ -3,5 +3,15 @@
 //!
 //! The module map and the flow of a request are drawn in `docs/ARCHITECTURE.md`.
 
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
 pub mod domain;
+pub mod health;
+pub mod http;
+pub mod queue;
+pub mod run;
 pub mod sim;
+pub mod state;
+pub mod telemetry;

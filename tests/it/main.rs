@@ -1,4 +1,10 @@
 //! The one integration-test binary: every test starts the real app (or the simulator) against
 //! private PostgreSQL and Redis instances started by `packaging/local-services.sh`.
 
+mod support;
+
+mod config;
+mod health;
+mod lifecycle;
+mod migrations;
 mod sim;

@@ -1,0 +1,42 @@
+//! The command line: `serve` (default), `migrate`, `check-config`, and the global `--config-file`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::DEFAULT_CONFIG_FILE;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dhis2gw",
+    version,
+    about = "Gateway that delivers aggregate and tracker data to DHIS2 through a durable queue",
+    long_about = "Gateway that validates, maps and logs aggregate and tracker data from third-party \
+systems and delivers it to DHIS2 through a Redis-backed queue with a PostgreSQL log.\n\n\
+Configuration: built-in defaults, then the YAML file, then DHIS2GW_<SECTION>__<KEY> environment \
+variables. See /usr/share/doc/dhis2gw or docs/configuration.md for every key."
+)]
+pub struct Cli {
+    /// Configuration file (YAML).
+    #[arg(
+        long = "config-file",
+        visible_alias = "config",
+        global = true,
+        value_name = "PATH",
+        default_value = DEFAULT_CONFIG_FILE
+    )]
+    pub config_file: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and the delivery workers (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration and print the effective values with secrets masked.
+    CheckConfig,
+}

@@ -1,0 +1,438 @@
+//! The table of every configuration key: its type, default, legacy environment name, whether it
+//! is a secret and whether SIGHUP may change it. Loading, validation, `check-config`, the shipped
+//! `etc/dhis2gw/dhis2gw.yml` and `docs/configuration.md` all follow this one table (a test checks
+//! the last two against it).
+
+/// How a key's value is parsed and normalised.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Str,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    /// http(s) URL.
+    Url,
+    /// `postgres://…` URL or libpq `key=value` string.
+    PgUri,
+    /// `redis://…`, `rediss://…` or bare `host:port`.
+    RedisAddr,
+    /// 5-field cron expression; empty disables the job.
+    Cron,
+    /// IANA time zone name.
+    TimeZone,
+    /// One of a closed set, matched case-insensitively; the first spelling is canonical.
+    Enum(&'static [&'static [&'static str]]),
+    /// tracing filter directive (`info`, `dhis2gw=debug,poem=info`).
+    LogFilter,
+    /// List of strings (YAML sequence, or comma-separated in the environment).
+    List,
+}
+
+/// A default written the way YAML would spell it.
+#[derive(Debug, Clone, Copy)]
+pub enum DefaultValue {
+    Str(&'static str),
+    Int(i64),
+    Bool(bool),
+    EmptyList,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    pub key: &'static str,
+    pub kind: Kind,
+    pub default: DefaultValue,
+    /// Environment name documented by the original gateway, besides `DHIS2GW_<SECTION>__<KEY>`.
+    pub legacy_env: Option<&'static str>,
+    /// Masked in `check-config` output and logs; may also be read from `<key>_file`.
+    pub secret: bool,
+    /// Applied by SIGHUP without a restart.
+    pub reloadable: bool,
+    pub doc: &'static str,
+}
+
+const fn key(key: &'static str, kind: Kind, default: DefaultValue, doc: &'static str) -> KeySpec {
+    KeySpec {
+        key,
+        kind,
+        default,
+        legacy_env: None,
+        secret: false,
+        reloadable: false,
+        doc,
+    }
+}
+
+impl KeySpec {
+    const fn env(mut self, name: &'static str) -> Self {
+        self.legacy_env = Some(name);
+        self
+    }
+    const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+    const fn reloadable(mut self) -> Self {
+        self.reloadable = true;
+        self
+    }
+
+    /// The section (`server`) and field (`http_port`) of the key.
+    pub fn split(&self) -> (&'static str, &'static str) {
+        self.key.split_once('.').expect("keys are section.field")
+    }
+
+    /// The systematic environment name, e.g. `DHIS2GW_SERVER__HTTP_PORT`.
+    pub fn env_name(&self) -> String {
+        let (section, field) = self.split();
+        format!(
+            "DHIS2GW_{}__{}",
+            section.to_uppercase(),
+            field.to_uppercase()
+        )
+    }
+}
+
+use DefaultValue as D;
+use Kind as K;
+
+const AUTH_METHODS: &[&[&str]] = &[&["basic"], &["pat", "token", "apitoken"]];
+const MAPPING_SCHEMES: &[&[&str]] = &[&["CODE"], &["UID"], &["NAME"]];
+
+pub const KEYS: &[KeySpec] = &[
+    // database
+    key(
+        "database.uri",
+        K::PgUri,
+        D::Str("postgres://dhis2gw@127.0.0.1:5432/dhis2gw"),
+        "PostgreSQL connection URL (or libpq key=value string). The password part is a secret.",
+    )
+    .env("DHIS2GW_DB")
+    .secret(),
+    key(
+        "database.pool_size",
+        K::Int { min: 1, max: 512 },
+        D::Int(16),
+        "Maximum number of pooled PostgreSQL connections.",
+    ),
+    key(
+        "database.connect_timeout_secs",
+        K::Int { min: 1, max: 600 },
+        D::Int(5),
+        "Seconds to wait for a PostgreSQL connection before the request fails with 503.",
+    ),
+    // server
+    key(
+        "server.host",
+        K::Str,
+        D::Str("127.0.0.1"),
+        "Address the HTTP API listens on (0.0.0.0 for all interfaces).",
+    )
+    .env("DHIS2GW_HOST"),
+    key(
+        "server.http_port",
+        K::Int { min: 0, max: 65535 },
+        D::Int(9090),
+        "HTTP port (0 picks a free port, for tests).",
+    )
+    .env("DHIS2GW_SERVER_PORT"),
+    key(
+        "server.redis_address",
+        K::RedisAddr,
+        D::Str("redis://127.0.0.1:6379"),
+        "Redis address: redis://[:password@]host:port, rediss:// for TLS, or host:port.",
+    )
+    .env("DHIS2GW_REDIS")
+    .secret(),
+    key(
+        "server.redis_db",
+        K::Int { min: 0, max: 15 },
+        D::Int(0),
+        "Redis database number, used by producers and consumers alike.",
+    )
+    .env("DHIS2GW_REDIS_DB"),
+    key(
+        "server.redis_password",
+        K::Str,
+        D::Str(""),
+        "Redis password (AUTH), if not given in redis_address.",
+    )
+    .secret(),
+    key(
+        "server.queue_prefix",
+        K::Str,
+        D::Str("dhis2gw"),
+        "Prefix of every Redis key dhis2gw writes; instances sharing a queue use the same prefix.",
+    )
+    .env("DHIS2GW_QUEUE_PREFIX"),
+    key(
+        "server.max_retries",
+        K::Int { min: 0, max: 100 },
+        D::Int(3),
+        "Retries of a delivery after a transport error, timeout, 5xx or 429 before it is failed.",
+    )
+    .env("DHIS2GW_MAX_RETRIES")
+    .reloadable(),
+    key(
+        "server.max_concurrent",
+        K::Int { min: 1, max: 1024 },
+        D::Int(5),
+        "In-flight DHIS2 requests per instance.",
+    )
+    .env("DHIS2GW_MAX_CONCURRENT"),
+    key(
+        "server.rate_limit_per_second",
+        K::Int { min: 0, max: 100_000 },
+        D::Int(0),
+        "Maximum DHIS2 requests per second per instance; 0 means unlimited.",
+    )
+    .reloadable(),
+    key(
+        "server.retry_backoff_base_ms",
+        K::Int { min: 1, max: 3_600_000 },
+        D::Int(1000),
+        "First retry delay; each further retry doubles it, plus jitter.",
+    )
+    .reloadable(),
+    key(
+        "server.retry_backoff_cap_ms",
+        K::Int { min: 1, max: 86_400_000 },
+        D::Int(300_000),
+        "Longest retry delay.",
+    )
+    .reloadable(),
+    key(
+        "server.timezone",
+        K::TimeZone,
+        D::Str("UTC"),
+        "Time zone of cron schedules and of dates shown to people (IANA name).",
+    )
+    .env("DISPATCHER2_TIMEZONE"),
+    key(
+        "server.shutdown_grace_secs",
+        K::Int { min: 0, max: 3600 },
+        D::Int(20),
+        "On SIGTERM, seconds in-flight requests and deliveries get to finish.",
+    ),
+    // api (DHIS2)
+    key(
+        "api.dhis2_base_url",
+        K::Url,
+        D::Str("http://127.0.0.1:8080"),
+        "DHIS2 base URL, with or without a trailing /api.",
+    )
+    .reloadable(),
+    key(
+        "api.dhis2_auth_method",
+        K::Enum(AUTH_METHODS),
+        D::Str("basic"),
+        "How dhis2gw authenticates to DHIS2: basic (dhis2_user/dhis2_password) or pat (dhis2_pat; 'Token' is accepted).",
+    )
+    .reloadable(),
+    key(
+        "api.dhis2_user",
+        K::Str,
+        D::Str("admin"),
+        "DHIS2 user for basic auth.",
+    )
+    .reloadable(),
+    key(
+        "api.dhis2_password",
+        K::Str,
+        D::Str(""),
+        "DHIS2 password for basic auth.",
+    )
+    .secret()
+    .reloadable(),
+    key(
+        "api.dhis2_pat",
+        K::Str,
+        D::Str(""),
+        "DHIS2 personal access token (d2pat_… or d2p_…) for pat auth.",
+    )
+    .secret()
+    .reloadable(),
+    key(
+        "api.dhis2_timeout_secs",
+        K::Int { min: 1, max: 3600 },
+        D::Int(60),
+        "Whole-request timeout of a DHIS2 call.",
+    )
+    .reloadable(),
+    key(
+        "api.dhis2_connect_timeout_secs",
+        K::Int { min: 1, max: 600 },
+        D::Int(10),
+        "TCP/TLS connect timeout of a DHIS2 call.",
+    )
+    .reloadable(),
+    key(
+        "api.dhis2_tls_insecure",
+        K::Bool,
+        D::Bool(false),
+        "Skip TLS certificate verification of DHIS2. Only for test servers.",
+    )
+    .reloadable(),
+    key(
+        "api.dhis2_tracker_async",
+        K::Bool,
+        D::Bool(false),
+        "Send tracker payloads with async=true and poll /api/tracker/jobs/{id}.",
+    )
+    .reloadable(),
+    key(
+        "api.mapping_scheme",
+        K::Enum(MAPPING_SCHEMES),
+        D::Str("CODE"),
+        "How dataValues keys are looked up in the mappings: CODE, UID (data element uid) or NAME.",
+    )
+    .reloadable(),
+    key(
+        "api.save_response",
+        K::Bool,
+        D::Bool(true),
+        "Keep DHIS2's raw response body and status in the submission log.",
+    )
+    .reloadable(),
+    key(
+        "api.sync_cron_expression",
+        K::Cron,
+        D::Str("0 */6 * * *"),
+        "When the DHIS2 metadata sync runs (5-field cron, server.timezone); empty disables it.",
+    ),
+    key(
+        "api.retry_cron_expression",
+        K::Cron,
+        D::Str("*/5 * * * *"),
+        "When failed and stuck submissions are re-enqueued; empty disables it.",
+    ),
+    // http
+    key(
+        "http.body_limit_bytes",
+        K::Int { min: 1024, max: 1 << 30 },
+        D::Int(10 << 20),
+        "Largest accepted request body; larger ones get 413.",
+    ),
+    key(
+        "http.request_timeout_secs",
+        K::Int { min: 1, max: 3600 },
+        D::Int(30),
+        "A request that takes longer is answered 503 and its work rolled back.",
+    ),
+    key(
+        "http.cors_origins",
+        K::List,
+        D::EmptyList,
+        "Origins allowed to call the API from a browser; empty allows none (the admin console is same-origin).",
+    ),
+    // auth
+    key(
+        "auth.jwt_secret",
+        K::Str,
+        D::Str(""),
+        "HS256 secret for access tokens; empty generates a random one at start (tokens then die with the process).",
+    )
+    .secret(),
+    key(
+        "auth.access_token_ttl_secs",
+        K::Int { min: 30, max: 86_400 },
+        D::Int(900),
+        "Lifetime of a JWT access token.",
+    )
+    .reloadable(),
+    key(
+        "auth.refresh_token_ttl_secs",
+        K::Int { min: 60, max: 31_536_000 },
+        D::Int(1_209_600),
+        "Lifetime of a refresh token.",
+    )
+    .reloadable(),
+    key(
+        "auth.api_token_ttl_days",
+        K::Int { min: 1, max: 3650 },
+        D::Int(365),
+        "Lifetime of an API token from POST /api/v2/users/getToken.",
+    )
+    .reloadable(),
+    key(
+        "auth.login_max_failures",
+        K::Int { min: 1, max: 1000 },
+        D::Int(5),
+        "Failed logins for one user or IP within login_window_secs before they are throttled.",
+    )
+    .reloadable(),
+    key(
+        "auth.login_window_secs",
+        K::Int { min: 1, max: 86_400 },
+        D::Int(900),
+        "Window and lock-out time of the login throttle.",
+    )
+    .reloadable(),
+    key(
+        "auth.initial_admin_password",
+        K::Str,
+        D::Str(""),
+        "Password of the admin created on first start when there are no users; empty prints a random one once to the log.",
+    )
+    .secret(),
+    // log
+    key(
+        "log.level",
+        K::LogFilter,
+        D::Str("info"),
+        "Log filter: a level (error, warn, info, debug, trace) or directives like dhis2gw=debug,poem=info.",
+    )
+    .reloadable(),
+];
+
+/// Keys of the original gateway that an existing config file may still carry. They are accepted
+/// with a warning so an old `/etc/dhis2gw/dhis2gw.yml` keeps working, and have no effect.
+pub const IGNORED_LEGACY_KEYS: &[&str] = &[
+    "database.db_host",
+    "database.db_port",
+    "database.db_username",
+    "database.db_password",
+    "server.proxy_port",
+    "server.start_submission_period",
+    "server.end_submission_period",
+    "server.skip_request_processing",
+    "server.force_sync",
+    "server.sync_on",
+    "server.fake_sync_to_base_dhis2",
+    "server.request_process_interval",
+    "server.dhis2_job_status_check_interval",
+    "server.templates_directory",
+    "server.static_directory",
+    "server.logdir",
+    "server.docs_directory",
+    "server.migrations_dir",
+    "server.use_ssl",
+    "server.ssl_client_certkey_file",
+    "server.ssl_server_certkey_file",
+    "server.ssl_trusted_cafile",
+    "api.dhis2_country",
+    "api.dhis2_data_set",
+    "api.dhis2_attribute_option_combo",
+    "api.dhis2_tree_i_ds",
+    "api.dhis2_tree_ids",
+    "api.dhis2_facility_level",
+    "api.dhis2_district_oulevel_name",
+    "api.cc_dhis2_servers",
+    "api.cc_dhis2_hierarchy_servers",
+    "api.cc_dhis2_create_servers",
+    "api.cc_dhis2_update_servers",
+    "api.cc_dhis2_ou_group_add_servers",
+    "api.cc_dhis2_ougroup_add_servers",
+    "api.metadata_batch_size",
+    "api.dhis2_ou_mflid_attribute_id",
+    "api.authtoken",
+];
+
+/// Whole sections of the original that belong to other programs (Uganda's PBS sync).
+pub const IGNORED_LEGACY_SECTIONS: &[&str] = &["pbs"];
+
+pub fn find(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.key == key)
+}

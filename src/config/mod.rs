@@ -1,0 +1,131 @@
+//! Configuration: built-in defaults, then the YAML file, then the environment, validated once at
+//! start into a typed [`Settings`]. Nothing else in dhis2gw reads environment variables.
+//!
+//! Every key, its default and its environment names live in [`keys::KEYS`].
+
+pub mod keys;
+mod load;
+mod normalize;
+mod reference;
+mod render;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, ConfigIssue, Loaded, load, load_from_str};
+pub use reference::{reference_table, sample_yaml};
+pub use render::{Change, apply_reloadable, mask, masked_yaml, reload_diff};
+
+/// Default location of the config file, as installed by the Debian package.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/dhis2gw/dhis2gw.yml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub api: ApiSettings,
+    pub http: HttpSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    pub uri: String,
+    pub pool_size: usize,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub http_port: u16,
+    pub redis_address: String,
+    pub redis_db: u8,
+    pub redis_password: String,
+    pub queue_prefix: String,
+    pub max_retries: u32,
+    pub max_concurrent: usize,
+    pub rate_limit_per_second: u32,
+    pub retry_backoff_base_ms: u64,
+    pub retry_backoff_cap_ms: u64,
+    pub timezone: String,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dhis2AuthMethod {
+    Basic,
+    Pat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MappingScheme {
+    Code,
+    Uid,
+    Name,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiSettings {
+    pub dhis2_base_url: String,
+    pub dhis2_auth_method: Dhis2AuthMethod,
+    pub dhis2_user: String,
+    pub dhis2_password: String,
+    pub dhis2_pat: String,
+    pub dhis2_timeout_secs: u64,
+    pub dhis2_connect_timeout_secs: u64,
+    pub dhis2_tls_insecure: bool,
+    pub dhis2_tracker_async: bool,
+    pub mapping_scheme: MappingScheme,
+    pub save_response: bool,
+    pub sync_cron_expression: String,
+    pub retry_cron_expression: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpSettings {
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub api_token_ttl_days: u64,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub initial_admin_password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogSettings {
+    pub level: String,
+}
+
+impl Settings {
+    /// Defaults only, as if the config file were empty and no environment set.
+    pub fn defaults() -> Settings {
+        load_from_str("", &|_| None)
+            .expect("built-in defaults are valid")
+            .settings
+    }
+
+    pub fn listen_addr(&self) -> String {
+        if self.server.host.contains(':') {
+            format!("[{}]:{}", self.server.host, self.server.http_port)
+        } else {
+            format!("{}:{}", self.server.host, self.server.http_port)
+        }
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.server.shutdown_grace_secs)
+    }
+}

@@ -1,0 +1,7 @@
+//! PostgreSQL: the connection pool, the embedded migrations, and one file per table group.
+
+pub mod migrate;
+pub mod pool;
+
+pub use deadpool_postgres::{Pool, PoolError};
+pub use pool::connect;

@@ -1,0 +1,34 @@
+//! The deadpool-postgres pool built from `database.*`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::config::DatabaseSettings;
+
+/// Builds the pool. No connection is opened until first use, so a database that is down at
+/// start shows up in `/ready` and in the first request, not as a crash.
+pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    let mut pg = tokio_postgres::Config::from_str(&settings.uri)?;
+    let timeout = Duration::from_secs(settings.connect_timeout_secs);
+    pg.connect_timeout(timeout);
+    if pg.get_application_name().is_none() {
+        pg.application_name("dhis2gw");
+    }
+    let manager = Manager::from_config(
+        pg,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Ok(Pool::builder(manager)
+        .max_size(settings.pool_size)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .runtime(Runtime::Tokio1)
+        .build()?)
+}

@@ -1,0 +1,182 @@
+//! The one place where failures become HTTP: the JSON error body every 4xx/5xx carries, the
+//! [`ApiError`] responses handlers return, and the catch-all that turns poem's own errors
+//! (unknown route, bad JSON, oversize body) into the same JSON.
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+/// Error body of every failed request.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub error: String,
+    /// Stable machine-readable code (`validation_failed`, `unauthorized`, `not_found`, …).
+    pub code: String,
+    /// Per-field problems, when the request itself was at fault.
+    #[oai(skip_serializing_if_is_empty)]
+    pub details: Vec<FieldError>,
+}
+
+/// One bad field of a request.
+#[derive(Debug, Clone, PartialEq, Object)]
+pub struct FieldError {
+    /// JSON path or parameter name, e.g. `dataValues.MAL_CONF` or `period`.
+    pub field: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, error: impl Into<String>) -> Self {
+        ErrorBody {
+            error: error.into(),
+            code: code.to_owned(),
+            details: Vec::new(),
+        }
+    }
+}
+
+/// Failures a handler can answer with. Each domain's error converts into this.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request is malformed or fails validation; `details` names each bad field.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No valid credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
+    /// Authenticated, but the role does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such object.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The request conflicts with the current state (e.g. an idempotency key reused with another body).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// The body is larger than `http.body_limit_bytes`.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// Too many attempts; retry after the given number of seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// Unexpected failure; the cause is in the log.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// A dependency (PostgreSQL, Redis) is down; retry after the given number of seconds.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+}
+
+/// The schemes named in `WWW-Authenticate` on every 401.
+pub const WWW_AUTHENTICATE: &str = r#"Basic realm="dhis2gw", Bearer, Token"#;
+
+impl ApiError {
+    pub fn bad_request(error: impl Into<String>, details: Vec<FieldError>) -> Self {
+        let mut body = ErrorBody::new("validation_failed", error);
+        body.details = details;
+        ApiError::BadRequest(Json(body))
+    }
+    pub fn unauthorized(error: impl Into<String>) -> Self {
+        ApiError::Unauthorized(
+            Json(ErrorBody::new("unauthorized", error)),
+            WWW_AUTHENTICATE.to_owned(),
+        )
+    }
+    pub fn forbidden(error: impl Into<String>) -> Self {
+        ApiError::Forbidden(Json(ErrorBody::new("forbidden", error)))
+    }
+    pub fn not_found(error: impl Into<String>) -> Self {
+        ApiError::NotFound(Json(ErrorBody::new("not_found", error)))
+    }
+    pub fn conflict(error: impl Into<String>) -> Self {
+        ApiError::Conflict(Json(ErrorBody::new("conflict", error)))
+    }
+    pub fn too_many_requests(error: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError::TooManyRequests(
+            Json(ErrorBody::new("too_many_requests", error)),
+            retry_after_secs,
+        )
+    }
+    /// Logs the cause with its chain and answers a short, safe message.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %error_chain(cause), "request failed");
+        ApiError::Internal(Json(ErrorBody::new(
+            "internal_error",
+            "internal error; the cause is in the dhis2gw log",
+        )))
+    }
+    pub fn unavailable(what: &str, cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::warn!(dependency = what, error = %error_chain(cause), "dependency unavailable");
+        ApiError::Unavailable(
+            Json(ErrorBody::new(
+                "unavailable",
+                format!("{what} is unavailable; retry later"),
+            )),
+            5,
+        )
+    }
+}
+
+/// `outer: inner: innermost`, for logs.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Turns any error poem raises outside a handler's own answer into the JSON error body.
+pub async fn json_error(err: poem::Error) -> Response {
+    let status = err.status();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal_error",
+        _ => "bad_request",
+    };
+    let message = if status.is_server_error() {
+        tracing::error!(error = %err, "request failed");
+        "internal error; the cause is in the dhis2gw log".to_owned()
+    } else {
+        err.to_string()
+    };
+    let mut response = Json(ErrorBody::new(code, message))
+        .with_status(status)
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            "WWW-Authenticate",
+            poem::http::HeaderValue::from_static(WWW_AUTHENTICATE),
+        );
+    }
+    response
+}
+
+/// A handler panicked: log it and answer the same JSON as any internal error.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "request handler panicked");
+    Json(ErrorBody::new(
+        "internal_error",
+        "internal error; the cause is in the dhis2gw log",
+    ))
+    .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+    .into_response()
+}

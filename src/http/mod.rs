@@ -1,0 +1,96 @@
+//! The HTTP edge (poem + poem-openapi): one file per resource. Handlers parse, authorize, call a
+//! service and map its result; errors become HTTP only in [`error`].
+
+pub mod error;
+pub mod health;
+
+use std::time::Duration;
+
+use poem::http::{StatusCode, header};
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route};
+use poem_openapi::{OpenApiService, Tags};
+
+use crate::state::AppState;
+
+pub use error::{ApiError, ErrorBody, FieldError};
+
+#[derive(Tags)]
+pub enum Tag {
+    /// Liveness and readiness.
+    Health,
+}
+
+fn api_service(state: &AppState) -> OpenApiService<health::HealthApi, ()> {
+    OpenApiService::new(
+        health::HealthApi {
+            state: state.clone(),
+        },
+        "dhis2gw",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Gateway that validates, maps, logs and delivers aggregate and tracker data to DHIS2.",
+    )
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi_json(state: &AppState) -> String {
+    api_service(state).spec()
+}
+
+/// Every route of the daemon, with its middleware.
+pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
+    let settings = state.settings();
+    let api = api_service(state);
+    let timeout = Duration::from_secs(settings.http.request_timeout_secs);
+    let body_limit = settings.http.body_limit_bytes;
+    Route::new()
+        .at("/openapi.json", api.spec_endpoint())
+        .nest("/swagger", api.swagger_ui())
+        .nest("/", api)
+        .around(move |ep, req| async move {
+            let req = limit_body(req, body_limit).await?;
+            match tokio::time::timeout(timeout, ep.call(req)).await {
+                Ok(result) => result,
+                Err(_) => Err(poem::Error::from_string(
+                    "the request took too long and was abandoned",
+                    StatusCode::SERVICE_UNAVAILABLE,
+                )),
+            }
+        })
+        .with(CatchPanic::new().with_handler(error::panic_response))
+        .catch_all_error(error::json_error)
+        .into_endpoint()
+        .map_to_response()
+}
+
+/// Refuses bodies over `http.body_limit_bytes` with 413: by `Content-Length` when given, else
+/// by reading a chunked body up to the limit.
+async fn limit_body(mut req: Request, limit: usize) -> poem::Result<Request> {
+    let too_large = || {
+        poem::Error::from_string(
+            format!("request body is larger than {limit} bytes (http.body_limit_bytes)"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > limit as u64 => return Err(too_large()),
+        Some(_) => {}
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            let body = req
+                .take_body()
+                .into_bytes_limit(limit)
+                .await
+                .map_err(|_| too_large())?;
+            req.set_body(body);
+        }
+        None => {}
+    }
+    Ok(req)
+}

@@ -1,0 +1,165 @@
+//! What each subcommand does. `main` only parses the command line and calls [`run`].
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::app::Application;
+use crate::cli::{Cli, Command};
+use crate::config::{self, Loaded, Settings};
+use crate::telemetry::{self, LogHandle};
+
+pub fn run(mut cli: Cli) -> ExitCode {
+    let command = cli.command.take().unwrap_or(Command::Serve);
+    let loaded = match config::load(&cli.config_file) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            eprintln!(
+                "dhis2gw: invalid configuration ({}):",
+                cli.config_file.display()
+            );
+            eprintln!("{errors}");
+            return ExitCode::from(1);
+        }
+    };
+    match command {
+        Command::CheckConfig => check_config(&cli, &loaded),
+        Command::Migrate => with_runtime(|| async {
+            let _log = telemetry::init(&loaded.settings.log.level);
+            log_warnings(&loaded);
+            let pool = crate::db::connect(&loaded.settings.database)?;
+            let applied = crate::db::migrate::run(&pool).await?;
+            println!("{} migration(s) applied", applied.len());
+            for name in applied {
+                println!("  {name}");
+            }
+            Ok(())
+        }),
+        Command::Serve => with_runtime(|| serve(cli, loaded)),
+    }
+}
+
+fn check_config(cli: &Cli, loaded: &Loaded) -> ExitCode {
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
+    println!(
+        "# effective configuration from {}",
+        cli.config_file.display()
+    );
+    print!("{}", config::masked_yaml(&loaded.settings));
+    ExitCode::SUCCESS
+}
+
+fn log_warnings(loaded: &Loaded) {
+    for warning in &loaded.warnings {
+        tracing::warn!(key = %warning.key, "{}", warning.message);
+    }
+}
+
+fn with_runtime<F, Fut>(f: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("dhis2gw: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(f()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("dhis2gw: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(cli: Cli, loaded: Loaded) -> anyhow::Result<()> {
+    let log = telemetry::init(&loaded.settings.log.level);
+    log_warnings(&loaded);
+    let app = Application::build(loaded.settings).await?;
+    tokio::spawn(reload_on_sighup(cli, app.settings_sender(), log));
+    notify_systemd_ready();
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("dhis2gw stopped");
+    Ok(())
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(signal = name, "shutting down: finishing in-flight work");
+}
+
+/// SIGHUP re-reads the config file; keys that are safe to change take effect, the others are
+/// reported as needing a restart. A broken file is reported and the running config kept.
+async fn reload_on_sighup(
+    cli: Cli,
+    sender: tokio::sync::watch::Sender<Arc<Settings>>,
+    log: LogHandle,
+) {
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let new = match config::load(&cli.config_file) {
+            Ok(loaded) => loaded.settings,
+            Err(errors) => {
+                for issue in errors.0 {
+                    tracing::error!(key = %issue.key, "reload refused: {}", issue.message);
+                }
+                continue;
+            }
+        };
+        let old = sender.borrow().clone();
+        let changes = config::reload_diff(&old, &new);
+        if changes.is_empty() {
+            tracing::info!("configuration reloaded: nothing changed");
+            continue;
+        }
+        for change in &changes {
+            if change.applied {
+                tracing::info!(key = change.key, from = %change.from, to = %change.to, "configuration changed");
+            } else {
+                tracing::warn!(
+                    key = change.key,
+                    "configuration changed but needs a restart to take effect"
+                );
+            }
+        }
+        let effective = config::apply_reloadable(&old, &new);
+        if effective.log.level != old.log.level
+            && let Err(e) = log.set_level(&effective.log.level)
+        {
+            tracing::error!(error = %e, "cannot apply log.level");
+        }
+        let _ = sender.send(Arc::new(effective));
+    }
+}
+
+/// Tells systemd (Type=notify) we are ready, and pings its watchdog if it asked for one.
+fn notify_systemd_ready() {
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    let mut usec = 0u64;
+    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
+        let period = std::time::Duration::from_micros(usec / 2);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            loop {
+                tick.tick().await;
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+            }
+        });
+    }
+}

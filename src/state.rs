@@ -1,0 +1,48 @@
+//! The shared context every handler and worker gets: settings (reloadable), database, Redis.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::queue::RedisClients;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub settings: watch::Receiver<Arc<Settings>>,
+    pub db: Pool,
+    pub redis: RedisClients,
+    pub started_at: Instant,
+}
+
+impl AppState {
+    pub fn new(settings: watch::Receiver<Arc<Settings>>, db: Pool, redis: RedisClients) -> Self {
+        AppState(Arc::new(Inner {
+            settings,
+            db,
+            redis,
+            started_at: Instant::now(),
+        }))
+    }
+
+    /// The settings in force now (SIGHUP may replace the reloadable ones).
+    pub fn settings(&self) -> Arc<Settings> {
+        self.0.settings.borrow().clone()
+    }
+
+    pub fn db(&self) -> &Pool {
+        &self.0.db
+    }
+
+    pub fn redis(&self) -> &RedisClients {
+        &self.0.redis
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.0.started_at.elapsed().as_secs()
+    }
+}
