@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::logs::LogsCommand;
+use crate::commands::run_job::JobCommand;
+use crate::commands::user::{TokenCommand, UserCommand};
 use crate::config::DEFAULT_CONFIG_FILE;
 
 #[derive(Debug, Parser)]
@@ -39,4 +42,16 @@ pub enum Command {
     Migrate,
     /// Validate the configuration and print the effective values with secrets masked.
     CheckConfig,
+    /// Manage users straight in the database (bootstrap and recovery).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create and revoke API tokens straight in the database.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// List, show, requeue and purge submission logs.
+    #[command(subcommand)]
+    Logs(LogsCommand),
+    /// Run a scheduled job once, now.
+    #[command(subcommand)]
+    RunJob(JobCommand),
 }

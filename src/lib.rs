@@ -4,14 +4,19 @@
 //! The module map and the flow of a request are drawn in `docs/ARCHITECTURE.md`.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
+pub mod dhis2;
 pub mod domain;
 pub mod health;
 pub mod http;
+pub mod mappings;
 pub mod queue;
 pub mod run;
 pub mod sim;
 pub mod state;
+pub mod submissions;
 pub mod telemetry;

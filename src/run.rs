@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::app::Application;
+use crate::commands;
 use crate::cli::{Cli, Command};
 use crate::config::{self, Loaded, Settings};
 use crate::telemetry::{self, LogHandle};
@@ -37,6 +38,10 @@ pub fn run(mut cli: Cli) -> ExitCode {
             Ok(())
         }),
         Command::Serve => with_runtime(|| serve(cli, loaded)),
+        Command::User(c) => with_runtime(|| commands::user::run_user(loaded.settings, c)),
+        Command::Token(c) => with_runtime(|| commands::user::run_token(loaded.settings, c)),
+        Command::Logs(c) => with_runtime(|| commands::logs::run(loaded.settings, c)),
+        Command::RunJob(c) => with_runtime(|| commands::run_job::run(loaded.settings, c)),
     }
 }
 

@@ -1,8 +1,13 @@
 //! The HTTP edge (poem + poem-openapi): one file per resource. Handlers parse, authorize, call a
 //! service and map its result; errors become HTTP only in [`error`].
 
+pub mod aggregate;
 pub mod error;
 pub mod health;
+pub mod logs;
+pub mod mappings;
+pub mod session;
+pub mod users;
 
 use std::time::Duration;
 
@@ -19,13 +24,43 @@ pub use error::{ApiError, ErrorBody, FieldError};
 pub enum Tag {
     /// Liveness and readiness.
     Health,
+    /// Login, token refresh and logout.
+    Auth,
+    /// User accounts and API tokens.
+    Users,
+    /// Aggregate and tracker submissions to DHIS2.
+    Submissions,
+    /// The submission log: follow, requeue, purge.
+    Logs,
+    /// Mappings from submitters' keys to DHIS2 metadata.
+    Mappings,
 }
 
-fn api_service(state: &AppState) -> OpenApiService<health::HealthApi, ()> {
+/// Every API of the daemon; a new resource adds its API struct here.
+type Apis = (
+    health::HealthApi,
+    session::SessionApi,
+    users::UsersApi,
+    aggregate::SubmissionApi,
+    logs::LogsApi,
+    mappings::MappingsApi,
+);
+
+fn apis(state: &AppState) -> Apis {
+    let state = || state.clone();
+    (
+        health::HealthApi { state: state() },
+        session::SessionApi { state: state() },
+        users::UsersApi { state: state() },
+        aggregate::SubmissionApi { state: state() },
+        logs::LogsApi { state: state() },
+        mappings::MappingsApi { state: state() },
+    )
+}
+
+fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        health::HealthApi {
-            state: state.clone(),
-        },
+        apis(state),
         "dhis2gw",
         env!("CARGO_PKG_VERSION"),
     )

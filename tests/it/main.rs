@@ -3,8 +3,13 @@
 
 mod support;
 
+mod aggregate;
+mod auth;
 mod config;
 mod health;
 mod lifecycle;
+mod mappings;
 mod migrations;
+mod pipeline;
 mod sim;
+mod users;

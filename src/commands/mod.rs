@@ -1,0 +1,6 @@
+//! Sysadmin subcommands that work straight on the database (no HTTP): users and tokens,
+//! submission logs, and running a scheduled job once.
+
+pub mod logs;
+pub mod run_job;
+pub mod user;

@@ -1,0 +1,1 @@
+//! The submission pipeline: validate and map, log in PostgreSQL, enqueue, deliver to DHIS2, record, retry, reconcile.
