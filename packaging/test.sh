@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against private PostgreSQL and Redis (started here, on their own
+# ports and data directory, and stopped at the end), after the formatting and lint checks.
+#
+#   packaging/test.sh                 # everything
+#   packaging/test.sh -- config::     # extra arguments go to the test runner (a filter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=target/test-services
+# Stop what an earlier run may have left, then start from empty data directories.
+bash packaging/local-services.sh stop --dir "$dir" >/dev/null 2>&1 || true
+rm -rf "$dir"
+trap 'bash packaging/local-services.sh stop --dir "$dir" >/dev/null 2>&1 || true' EXIT
+eval "$(bash packaging/local-services.sh start --dir "$dir" --pg-port 55433 --redis-port 56380)"
+export DHIS2GW_TEST_DB="$DHIS2GW_DB" DHIS2GW_TEST_REDIS="$DHIS2GW_REDIS"
+# The tests build their own configuration; nothing from this shell may leak into them.
+unset DHIS2GW_DB DHIS2GW_REDIS
+
+if [ "${1:-}" = "--" ]; then shift; fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -q -- -D warnings
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast --final-status-level fail "$@"
+else
+  cargo test --locked --no-fail-fast -- "$@"
+fi
