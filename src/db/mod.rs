@@ -1,5 +1,6 @@
 //! PostgreSQL: the connection pool, the embedded migrations, and one file per table group.
 
+pub mod mappings;
 pub mod migrate;
 pub mod pool;
 

@@ -1,1 +1,4 @@
-//! (filled in by its issue)
+//! Mappings: the table and its uniqueness, CRUD and list filters over HTTP, CSV/Excel import and
+//! export round trips, limits, and metadata sync against the DHIS2 simulator.
+
+mod db;
