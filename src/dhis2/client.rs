@@ -1,0 +1,353 @@
+//! The DHIS2 HTTP client: one reqwest client with the credentials, timeouts and TLS policy of
+//! `api.*`, and the calls dhis2gw makes (data value sets, tracker sync/async, reads).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::error::Dhis2Error;
+use super::import_summary::{ImportOutcome, parse_data_value_set_response};
+use super::response::{Body, error_for_status, is_failure_status, parse_retry_after, sniff};
+use super::tracker_report::{
+    TrackerStart, parse_tracker_job_start, parse_tracker_report, tracker_job_completed,
+};
+use super::url::normalize_base_url;
+use crate::config::{ApiSettings, Dhis2AuthMethod};
+
+/// How tracker payloads are imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackerMode {
+    /// `POST /api/tracker?async=false`: the ImportReport is the answer.
+    Sync,
+    /// `POST /api/tracker?async=true`, then poll `/api/tracker/jobs/{id}` every `poll_interval`
+    /// until it completes (or `max_wait` passes: `Timeout`), then read `/jobs/{id}/report`.
+    Async {
+        poll_interval: Duration,
+        max_wait: Duration,
+    },
+}
+
+impl TrackerMode {
+    pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
+
+    /// `api.dhis2_tracker_async` → Async with the default interval and wait, else Sync.
+    pub fn from_settings(api: &ApiSettings) -> TrackerMode {
+        if api.dhis2_tracker_async {
+            TrackerMode::Async {
+                poll_interval: Self::DEFAULT_POLL_INTERVAL,
+                max_wait: Self::DEFAULT_MAX_WAIT,
+            }
+        } else {
+            TrackerMode::Sync
+        }
+    }
+}
+
+/// A DHIS2 client. Cheap to clone (the connection pool is shared).
+#[derive(Clone)]
+pub struct Dhis2Client {
+    http: reqwest::Client,
+    /// `<base>/api` (or `<base>/api/<NN>` when the configured URL pins an API version).
+    api_root: Arc<str>,
+}
+
+impl fmt::Debug for Dhis2Client {
+    // By hand, so the credentials in the default headers can never reach a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dhis2Client")
+            .field("api_root", &self.api_root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dhis2Client {
+    pub fn new(api: &ApiSettings) -> Result<Dhis2Client, Dhis2Error> {
+        let api_root = normalize_base_url(&api.dhis2_base_url)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, authorization(api)?);
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        // Without it, a request DHIS2 finds unauthenticated is redirected (302) to the login
+        // page instead of getting a 401 WebMessage.
+        headers.insert(
+            "x-requested-with",
+            HeaderValue::from_static("XMLHttpRequest"),
+        );
+        if api.dhis2_tls_insecure {
+            tracing::warn!(
+                api_root = %api_root,
+                "api.dhis2_tls_insecure is set: DHIS2's TLS certificate is not verified"
+            );
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("dhis2gw/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .connect_timeout(Duration::from_secs(api.dhis2_connect_timeout_secs.max(1)))
+            .timeout(Duration::from_secs(api.dhis2_timeout_secs.max(1)))
+            // A redirected POST becomes a GET and loses its body; a redirect to the login page
+            // means "not authenticated". Both are reported, never followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_danger_accept_invalid_certs(api.dhis2_tls_insecure)
+            .build()
+            .map_err(|e| Dhis2Error::InvalidConfig(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Dhis2Client {
+            http,
+            api_root: api_root.into(),
+        })
+    }
+
+    /// `"dataValueSets"` → `"<base>/api/dataValueSets"` (a leading `/` or `api/` is dropped).
+    pub fn api_url(&self, path: &str) -> String {
+        let path = path.trim_start_matches('/');
+        let path = path.strip_prefix("api/").unwrap_or(path);
+        format!("{}/{}", self.api_root, path)
+    }
+
+    /// `POST /api/dataValueSets` with the payload exactly as given (integers stay integers).
+    #[tracing::instrument(name = "dhis2.post_data_value_set", skip(self, payload), fields(
+        data_set = payload.get("dataSet").and_then(serde_json::Value::as_str),
+        org_unit = payload.get("orgUnit").and_then(serde_json::Value::as_str),
+        period = payload.get("period").and_then(serde_json::Value::as_str),
+        values = payload.get("dataValues").and_then(serde_json::Value::as_array).map(Vec::len),
+    ))]
+    pub async fn post_data_value_set(&self, payload: &Value) -> Result<ImportOutcome, Dhis2Error> {
+        let request = self.http.post(self.api_url("dataValueSets")).json(payload);
+        let (status, body) = self.send(request).await?;
+        let outcome = parse_data_value_set_response(status, &body)?;
+        log_outcome(&outcome);
+        Ok(outcome)
+    }
+
+    /// `POST /api/tracker`, sync or async as `mode` says; the outcome of the import either way.
+    #[tracing::instrument(name = "dhis2.post_tracker", skip(self, payload), fields(
+        mode = ?mode,
+        job = tracing::field::Empty,
+    ))]
+    pub async fn post_tracker(
+        &self,
+        payload: &Value,
+        mode: TrackerMode,
+    ) -> Result<ImportOutcome, Dhis2Error> {
+        let url = self.api_url("tracker");
+        let outcome = match mode {
+            TrackerMode::Sync => {
+                let request = self
+                    .http
+                    .post(url)
+                    .query(&[("async", "false")])
+                    .json(payload);
+                let (status, body) = self.send(request).await?;
+                parse_tracker_report(status, &body)?
+            }
+            TrackerMode::Async {
+                poll_interval,
+                max_wait,
+            } => {
+                let request = self
+                    .http
+                    .post(url)
+                    .query(&[("async", "true")])
+                    .json(payload);
+                let (status, body) = self.send(request).await?;
+                match parse_tracker_job_start(status, &body)? {
+                    TrackerStart::Report(outcome) => outcome,
+                    TrackerStart::Job { id } => {
+                        tracing::Span::current().record("job", id.as_str());
+                        self.wait_for_tracker_job(&id, poll_interval, max_wait)
+                            .await?
+                    }
+                }
+            }
+        };
+        log_outcome(&outcome);
+        Ok(outcome)
+    }
+
+    /// Polls `/api/tracker/jobs/{id}` until a notification says `completed`, then reads the
+    /// report. A transient failure while polling does not fail the import (it may well have
+    /// been applied): polling goes on until `max_wait`. The report may lag the completed
+    /// notification, so a 404 on it is retried too.
+    async fn wait_for_tracker_job(
+        &self,
+        id: &str,
+        poll_interval: Duration,
+        max_wait: Duration,
+    ) -> Result<ImportOutcome, Dhis2Error> {
+        let deadline = Instant::now() + max_wait;
+        let jobs_url = self.api_url(&format!("tracker/jobs/{id}"));
+        let report_url = self.api_url(&format!("tracker/jobs/{id}/report"));
+        let mut completed = false;
+        loop {
+            let step = if completed {
+                self.send(self.http.get(&report_url))
+                    .await
+                    .and_then(|(status, body)| parse_tracker_report(status, &body))
+                    .map(Some)
+            } else {
+                self.send(self.http.get(&jobs_url))
+                    .await
+                    .and_then(|(status, body)| tracker_job_completed(status, &body))
+                    .map(|done| {
+                        completed = done;
+                        None
+                    })
+            };
+            match step {
+                Ok(Some(outcome)) => return Ok(outcome),
+                Ok(None) if completed => continue,
+                Ok(None) => {}
+                Err(e) if e.is_retryable() || matches!(e, Dhis2Error::NotFound { .. }) => {
+                    tracing::debug!(job = id, error = %e, "tracker job not ready");
+                }
+                Err(e) => return Err(e),
+            }
+            if Instant::now() + poll_interval > deadline {
+                tracing::warn!(job = id, ?max_wait, "tracker job did not complete in time");
+                return Err(Dhis2Error::Timeout);
+            }
+            tokio::time::sleep(poll_interval).await;
+        }
+    }
+
+    /// `GET /api/system/info`.
+    #[tracing::instrument(name = "dhis2.system_info", skip(self))]
+    pub async fn system_info(&self) -> Result<Value, Dhis2Error> {
+        self.get_json("system/info").await
+    }
+
+    /// `GET /api/<path_and_query>` answered with JSON (any JSON value).
+    #[tracing::instrument(name = "dhis2.get_json", skip(self))]
+    pub async fn get_json(&self, path_and_query: &str) -> Result<Value, Dhis2Error> {
+        let (status, body) = self
+            .send(self.http.get(self.api_url(path_and_query)))
+            .await?;
+        if is_failure_status(status) {
+            return Err(error_for_status(status, &body, None, "JSON"));
+        }
+        match sniff(&body) {
+            Body::Json(value) if (200..300).contains(&status) => Ok(value),
+            _ => Err(super::import_summary::unparsable_or_status(
+                status, &body, "JSON", None,
+            )),
+        }
+    }
+
+    /// Sends a request and reads the whole body. Statuses that mean failure whatever the body
+    /// (redirects, 429 with its `Retry-After`) are turned into errors here, where the headers are.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(u16, String), Dhis2Error> {
+        let started = std::time::Instant::now();
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        tracing::debug!(
+            status,
+            bytes = bytes.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "DHIS2 answered"
+        );
+        match status {
+            429 => Err(error_for_status(status, &body, retry_after, "")),
+            300..=399 => Err(redirect_error(status, location.as_deref(), body)),
+            _ => Ok((status, body)),
+        }
+    }
+}
+
+fn authorization(api: &ApiSettings) -> Result<HeaderValue, Dhis2Error> {
+    use base64::Engine as _;
+    let value = match api.dhis2_auth_method {
+        Dhis2AuthMethod::Basic => {
+            if api.dhis2_user.trim().is_empty() {
+                return Err(Dhis2Error::InvalidConfig(
+                    "api.dhis2_user is empty (api.dhis2_auth_method is basic)".into(),
+                ));
+            }
+            let pair = format!("{}:{}", api.dhis2_user, api.dhis2_password);
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+        }
+        Dhis2AuthMethod::Pat => {
+            let token = api.dhis2_pat.trim();
+            if token.is_empty() {
+                return Err(Dhis2Error::InvalidConfig(
+                    "api.dhis2_pat is empty (api.dhis2_auth_method is pat)".into(),
+                ));
+            }
+            format!("ApiToken {token}")
+        }
+    };
+    let mut value = HeaderValue::from_str(&value).map_err(|_| {
+        // Never echo the value: it is a secret.
+        Dhis2Error::InvalidConfig(
+            "the DHIS2 credentials contain characters not allowed in an HTTP header".into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// A redirect to DHIS2's login page (2.38–2.40 `/dhis-web-commons/security/login.action`, 2.41
+/// `/dhis-web-login`) means the credentials were not accepted; any other redirect is a base URL
+/// that needs fixing (`http://` → `https://`, another host or context path).
+fn redirect_error(status: u16, location: Option<&str>, body: String) -> Dhis2Error {
+    let location = location.unwrap_or("");
+    if location.contains("login") {
+        Dhis2Error::Unauthorized {
+            status,
+            message: format!("redirected to the login page ({location})"),
+            body,
+        }
+    } else {
+        tracing::warn!(
+            status,
+            location,
+            "DHIS2 redirects: set api.dhis2_base_url to the final URL"
+        );
+        Dhis2Error::Client { status, body }
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> Dhis2Error {
+    if e.is_timeout() {
+        return Dhis2Error::Timeout;
+    }
+    // The whole cause chain: reqwest's own text is only "error sending request".
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Dhis2Error::Transport(text)
+}
+
+fn log_outcome(outcome: &ImportOutcome) {
+    tracing::info!(
+        http_status = outcome.http_status,
+        status = ?outcome.status,
+        imported = outcome.counts.imported,
+        updated = outcome.counts.updated,
+        ignored = outcome.counts.ignored,
+        deleted = outcome.counts.deleted,
+        conflicts = outcome.conflicts.len(),
+        "DHIS2 import answered"
+    );
+}
