@@ -3,6 +3,9 @@
 pub mod mappings;
 pub mod migrate;
 pub mod pool;
+pub mod submissions;
+pub mod tokens;
+pub mod users;
 
 pub use deadpool_postgres::{Pool, PoolError};
 pub use pool::connect;

@@ -1,5 +1,11 @@
-//! Redis (fred): the clients, and the job queue built on them.
+//! Redis (fred): the clients, and the job queue built on them (layout in `docs/queue.md`).
 
+pub mod jobs;
+pub mod rate;
 pub mod redis;
+mod scripts;
+pub mod worker;
 
+pub use jobs::{JobQueue, Lease, QueueError, QueueStats};
 pub use redis::{RedisClients, connect};
+pub use worker::{InFlight, JobHandler, Outcome, WorkerConfig, WorkerPool};

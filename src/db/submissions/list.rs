@@ -1,0 +1,312 @@
+//! Reading the submission log for people: one row, filtered pages, deletes and purges.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+use super::{Kind, Status};
+
+/// Every column a reader sees, with the submitting user's name.
+const COLUMNS: &str = "s.id, s.task_id, s.kind, s.status, s.submitted_at, s.updated_at, \
+    s.user_id, u.username, host(s.source_ip), s.idempotency_key, s.source_name, s.instance_name, \
+    s.org_unit, s.period, s.data_set, s.payload, s.dhis2_payload, s.unmapped, s.attempts, \
+    s.retry_count, s.requeue_count, s.exhausted, s.last_attempt_at, s.next_attempt_at, \
+    s.completed_at, s.response, s.response_status, s.imported, s.updated, s.ignored, s.deleted, \
+    s.conflicts, s.errors";
+
+const FROM: &str = "FROM submission_log s LEFT JOIN users u ON u.id = s.user_id";
+
+/// One submission as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmissionRow {
+    pub id: i64,
+    pub task_id: Uuid,
+    pub kind: Kind,
+    pub status: Status,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub source_ip: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub source_name: String,
+    pub instance_name: String,
+    pub org_unit: Option<String>,
+    pub period: Option<String>,
+    pub data_set: Option<String>,
+    pub payload: Value,
+    pub dhis2_payload: String,
+    pub unmapped: Vec<String>,
+    pub attempts: i32,
+    pub retry_count: i32,
+    pub requeue_count: i32,
+    pub exhausted: bool,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub response: Option<String>,
+    pub response_status: Option<i32>,
+    pub imported: Option<i32>,
+    pub updated: Option<i32>,
+    pub ignored: Option<i32>,
+    pub deleted: Option<i32>,
+    pub conflicts: Value,
+    pub errors: Option<String>,
+}
+
+impl SubmissionRow {
+    fn from_row(row: &Row) -> SubmissionRow {
+        let unmapped: Value = row.get(17);
+        SubmissionRow {
+            id: row.get(0),
+            task_id: row.get(1),
+            kind: Kind::parse(row.get(2)).unwrap_or(Kind::Aggregate),
+            status: Status::parse(row.get(3)).unwrap_or(Status::Queued),
+            submitted_at: row.get(4),
+            updated_at: row.get(5),
+            user_id: row.get(6),
+            username: row.get(7),
+            source_ip: row.get(8),
+            idempotency_key: row.get(9),
+            source_name: row.get(10),
+            instance_name: row.get(11),
+            org_unit: row.get(12),
+            period: row.get(13),
+            data_set: row.get(14),
+            payload: row.get(15),
+            dhis2_payload: row.get(16),
+            unmapped: serde_json::from_value(unmapped).unwrap_or_default(),
+            attempts: row.get(18),
+            retry_count: row.get(19),
+            requeue_count: row.get(20),
+            exhausted: row.get(21),
+            last_attempt_at: row.get(22),
+            next_attempt_at: row.get(23),
+            completed_at: row.get(24),
+            response: row.get(25),
+            response_status: row.get(26),
+            imported: row.get(27),
+            updated: row.get(28),
+            ignored: row.get(29),
+            deleted: row.get(30),
+            conflicts: row.get(31),
+            errors: row.get(32),
+        }
+    }
+}
+
+/// Filters of the log list; every one optional, all ANDed.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub status: Option<Status>,
+    pub kind: Option<Kind>,
+    pub task_id: Option<Uuid>,
+    pub id: Option<i64>,
+    /// Submitted at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Submitted strictly before.
+    pub until: Option<DateTime<Utc>>,
+    /// Username, or user id written in digits.
+    pub user: Option<String>,
+    /// Only this user's rows (a submitter sees its own).
+    pub owner: Option<i64>,
+    /// Case-insensitive substring of the request, the DHIS2 payload and response, the errors.
+    pub text: Option<String>,
+}
+
+impl LogFilter {
+    /// `WHERE …` and its parameters; each `?` of a condition is that condition's one parameter.
+    fn where_clause(&self) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+        let mut add = |sql: &str, param: Box<dyn ToSql + Sync + Send>| {
+            params.push(param);
+            conditions.push(sql.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(status) = self.status {
+            add("s.status = ?", Box::new(status.as_str()));
+        }
+        if let Some(kind) = self.kind {
+            add("s.kind = ?", Box::new(kind.as_str()));
+        }
+        if let Some(task_id) = self.task_id {
+            add("s.task_id = ?", Box::new(task_id));
+        }
+        if let Some(id) = self.id {
+            add("s.id = ?", Box::new(id));
+        }
+        if let Some(from) = self.from {
+            add("s.submitted_at >= ?", Box::new(from));
+        }
+        if let Some(until) = self.until {
+            add("s.submitted_at < ?", Box::new(until));
+        }
+        if let Some(user) = &self.user {
+            add(
+                "(u.username = ? OR s.user_id::text = ?)",
+                Box::new(user.clone()),
+            );
+        }
+        if let Some(owner) = self.owner {
+            add("s.user_id = ?", Box::new(owner));
+        }
+        if let Some(text) = &self.text {
+            let pattern = format!("%{}%", escape_like(text));
+            add(
+                "(s.payload::text ILIKE ? OR s.dhis2_payload ILIKE ? \
+                  OR s.response ILIKE ? OR s.errors ILIKE ?)",
+                Box::new(pattern),
+            );
+        }
+        let sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        (sql, params)
+    }
+}
+
+/// Escapes `%`, `_` and `\` so the text matches literally inside ILIKE.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One page of rows, newest first, and the number of rows matching.
+pub async fn list(
+    db: &impl GenericClient,
+    filter: &LogFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<SubmissionRow>, i64), tokio_postgres::Error> {
+    let (clause, params) = filter.where_clause();
+    let refs: Vec<&(dyn ToSql + Sync)> = params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    let total: i64 = db
+        .query_one(&format!("SELECT count(*) {FROM} {clause}"), &refs)
+        .await?
+        .get(0);
+    let n = refs.len();
+    let mut page_params = refs.clone();
+    page_params.push(&limit);
+    page_params.push(&offset);
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} {FROM} {clause} ORDER BY s.submitted_at DESC, s.id DESC \
+                 LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
+            &page_params,
+        )
+        .await?;
+    Ok((rows.iter().map(SubmissionRow::from_row).collect(), total))
+}
+
+pub async fn get(
+    db: &impl GenericClient,
+    id: i64,
+) -> Result<Option<SubmissionRow>, tokio_postgres::Error> {
+    let row = db
+        .query_opt(&format!("SELECT {COLUMNS} {FROM} WHERE s.id = $1"), &[&id])
+        .await?;
+    Ok(row.as_ref().map(SubmissionRow::from_row))
+}
+
+pub async fn by_task_id(
+    db: &impl GenericClient,
+    task_id: Uuid,
+) -> Result<Option<SubmissionRow>, tokio_postgres::Error> {
+    let row = db
+        .query_opt(
+            &format!("SELECT {COLUMNS} {FROM} WHERE s.task_id = $1"),
+            &[&task_id],
+        )
+        .await?;
+    Ok(row.as_ref().map(SubmissionRow::from_row))
+}
+
+/// Ids of the rows with these task ids (unknown ones are skipped).
+pub async fn ids_of_tasks(
+    db: &impl GenericClient,
+    task_ids: &[Uuid],
+) -> Result<Vec<(Uuid, i64, Option<i64>)>, tokio_postgres::Error> {
+    let rows = db
+        .query(
+            "SELECT task_id, id, user_id FROM submission_log WHERE task_id = ANY($1)",
+            &[&task_ids],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}
+
+/// Deletes one row; false when it did not exist.
+pub async fn delete(db: &impl GenericClient, id: i64) -> Result<bool, tokio_postgres::Error> {
+    Ok(db
+        .execute("DELETE FROM submission_log WHERE id = $1", &[&id])
+        .await?
+        == 1)
+}
+
+/// Deletes the rows submitted before `before`; returns how many.
+pub async fn purge_before(
+    db: &impl GenericClient,
+    before: DateTime<Utc>,
+) -> Result<u64, tokio_postgres::Error> {
+    db.execute(
+        "DELETE FROM submission_log WHERE submitted_at < $1",
+        &[&before],
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_number_their_parameters_in_order() {
+        let filter = LogFilter {
+            status: Some(Status::Failed),
+            user: Some("alice".into()),
+            text: Some("50%_off".into()),
+            ..LogFilter::default()
+        };
+        let (sql, params) = filter.where_clause();
+        assert_eq!(params.len(), 3);
+        assert_eq!(
+            sql,
+            "WHERE s.status = $1 AND (u.username = $2 OR s.user_id::text = $2) AND \
+             (s.payload::text ILIKE $3 OR s.dhis2_payload ILIKE $3 \
+                  OR s.response ILIKE $3 OR s.errors ILIKE $3)"
+        );
+    }
+
+    #[test]
+    fn no_filter_no_where() {
+        let (sql, params) = LogFilter::default().where_clause();
+        assert!(sql.is_empty());
+        assert!(params.is_empty());
+    }
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

@@ -1,0 +1,393 @@
+//! The `submission_log` table: batched inserts with idempotency keys, the worker's claim and
+//! record steps, requeue, and the scans of open rows for the reconciler. Reads for the API
+//! (one row, filtered pages, delete, purge) are in [`list`].
+
+pub mod list;
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
+use uuid::Uuid;
+
+pub use list::{LogFilter, SubmissionRow};
+
+/// Where a submission is in its life (the `status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Queued,
+    Processing,
+    Retrying,
+    Completed,
+    CompletedWithConflicts,
+    Failed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Queued,
+        Status::Processing,
+        Status::Retrying,
+        Status::Completed,
+        Status::CompletedWithConflicts,
+        Status::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Processing => "processing",
+            Status::Retrying => "retrying",
+            Status::Completed => "completed",
+            Status::CompletedWithConflicts => "completed_with_conflicts",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Still owed a delivery: queued, processing or retrying.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Queued | Status::Processing | Status::Retrying)
+    }
+}
+
+/// `status IN (...)` of the rows still owed a delivery (matches the partial index).
+const OPEN: &str = "status IN ('queued', 'processing', 'retrying')";
+
+/// `aggregate` or `tracker` (the `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Aggregate,
+    Tracker,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Aggregate => "aggregate",
+            Kind::Tracker => "tracker",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "aggregate" => Some(Kind::Aggregate),
+            "tracker" => Some(Kind::Tracker),
+            _ => None,
+        }
+    }
+}
+
+/// A validated, mapped submission ready to be logged.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub task_id: Uuid,
+    pub kind: Kind,
+    pub user_id: Option<i64>,
+    pub source_ip: Option<IpAddr>,
+    pub idempotency_key: Option<String>,
+    pub body_hash: String,
+    pub source_name: String,
+    pub instance_name: String,
+    pub org_unit: Option<String>,
+    pub period: Option<String>,
+    pub data_set: Option<String>,
+    pub payload: Value,
+    /// The exact text that will be POSTed to DHIS2.
+    pub dhis2_payload: String,
+    pub unmapped: Vec<String>,
+}
+
+/// What logging one submission of a batch gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// A new row.
+    New { id: i64, task_id: Uuid },
+    /// The same user already used this idempotency key: the earlier row, and its body hash.
+    Existing {
+        id: i64,
+        task_id: Uuid,
+        body_hash: String,
+    },
+}
+
+/// Inserts a batch of submissions in ONE statement (one commit for all of them: the group
+/// commit that lets many concurrent requests share a WAL flush). A submission whose user already
+/// used its idempotency key is not inserted; the earlier row is returned instead. The answer has
+/// one entry per input, in input order.
+pub async fn insert_batch(
+    db: &impl GenericClient,
+    batch: &[NewSubmission],
+) -> Result<Vec<Inserted>, tokio_postgres::Error> {
+    let col = |f: fn(&NewSubmission) -> Option<String>| -> Vec<Option<String>> {
+        batch.iter().map(f).collect()
+    };
+    let task_ids: Vec<Uuid> = batch.iter().map(|s| s.task_id).collect();
+    let kinds = col(|s| Some(s.kind.as_str().to_owned()));
+    let users: Vec<Option<i64>> = batch.iter().map(|s| s.user_id).collect();
+    let ips: Vec<Option<IpAddr>> = batch.iter().map(|s| s.source_ip).collect();
+    let keys = col(|s| s.idempotency_key.clone());
+    let hashes = col(|s| Some(s.body_hash.clone()));
+    let sources = col(|s| Some(s.source_name.clone()));
+    let instances = col(|s| Some(s.instance_name.clone()));
+    let org_units = col(|s| s.org_unit.clone());
+    let periods = col(|s| s.period.clone());
+    let data_sets = col(|s| s.data_set.clone());
+    let payloads: Vec<Value> = batch.iter().map(|s| s.payload.clone()).collect();
+    let dhis2 = col(|s| Some(s.dhis2_payload.clone()));
+    let unmapped: Vec<Value> = batch
+        .iter()
+        .map(|s| Value::from(s.unmapped.clone()))
+        .collect();
+    let statement = db
+        .prepare_cached(
+            "INSERT INTO submission_log (task_id, kind, user_id, source_ip, idempotency_key, \
+               body_hash, source_name, instance_name, org_unit, period, data_set, payload, \
+               dhis2_payload, unmapped) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::inet[], $5::text[], \
+               $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+               $12::jsonb[], $13::text[], $14::jsonb[]) \
+             ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
+             DO NOTHING \
+             RETURNING id, task_id",
+        )
+        .await?;
+    let rows = db
+        .query(
+            &statement,
+            &[
+                &task_ids, &kinds, &users, &ips, &keys, &hashes, &sources, &instances, &org_units,
+                &periods, &data_sets, &payloads, &dhis2, &unmapped,
+            ],
+        )
+        .await?;
+    let mut new_ids = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        new_ids.insert(row.get::<_, Uuid>(1), row.get::<_, i64>(0));
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    for submission in batch {
+        if let Some(id) = new_ids.get(&submission.task_id) {
+            out.push(Inserted::New {
+                id: *id,
+                task_id: submission.task_id,
+            });
+            continue;
+        }
+        // Not inserted: its (user, key) exists, from an earlier request or earlier in this batch.
+        let key = submission.idempotency_key.as_deref().unwrap_or_default();
+        let row = db
+            .query_one(
+                "SELECT id, task_id, body_hash FROM submission_log \
+                 WHERE user_id IS NOT DISTINCT FROM $1 AND idempotency_key = $2",
+                &[&submission.user_id, &key],
+            )
+            .await?;
+        out.push(Inserted::Existing {
+            id: row.get(0),
+            task_id: row.get(1),
+            body_hash: row.get(2),
+        });
+    }
+    Ok(out)
+}
+
+/// The row a worker needs to deliver a submission.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: Kind,
+    pub dhis2_payload: String,
+    /// Retries already used in this round (0 on the first attempt).
+    pub retry_count: i32,
+    pub attempts: i32,
+}
+
+/// Marks an open submission as being delivered and counts the attempt. `None` when the row is
+/// gone or already settled (a stray duplicate job: nothing to do).
+pub async fn claim(
+    db: &impl GenericClient,
+    id: i64,
+) -> Result<Option<Claimed>, tokio_postgres::Error> {
+    let statement = db
+        .prepare_cached(&format!(
+            "UPDATE submission_log SET status = 'processing', attempts = attempts + 1, \
+               last_attempt_at = now(), updated_at = now(), next_attempt_at = NULL \
+             WHERE id = $1 AND {OPEN} \
+             RETURNING id, kind, dhis2_payload, retry_count, attempts"
+        ))
+        .await?;
+    let row = db.query_opt(&statement, &[&id]).await?;
+    Ok(row.map(|row| Claimed {
+        id: row.get(0),
+        kind: Kind::parse(row.get(1)).unwrap_or(Kind::Aggregate),
+        dhis2_payload: row.get(2),
+        retry_count: row.get(3),
+        attempts: row.get(4),
+    }))
+}
+
+/// The result of one delivery attempt, as the log keeps it.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub status: Status,
+    pub response: Option<String>,
+    pub response_status: Option<i32>,
+    /// imported, updated, ignored, deleted.
+    pub counts: Option<[i32; 4]>,
+    pub conflicts: Value,
+    pub errors: Option<String>,
+    pub retry_count: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Failed after transient errors outlasted the retries.
+    pub exhausted: bool,
+}
+
+/// Records an attempt on a row still marked `processing`. False when the row changed meanwhile
+/// (requeued or deleted): the caller must not treat the job as settled.
+pub async fn record_attempt(
+    db: &impl GenericClient,
+    id: i64,
+    record: &AttemptRecord,
+) -> Result<bool, tokio_postgres::Error> {
+    let statement = db
+        .prepare_cached(
+            "UPDATE submission_log SET status = $2, response = $3, response_status = $4, \
+               imported = $5, updated = $6, ignored = $7, deleted = $8, conflicts = $9, \
+               errors = $10, retry_count = $11, next_attempt_at = $12, exhausted = $13, \
+               updated_at = now(), \
+               completed_at = CASE WHEN $2 IN ('completed', 'completed_with_conflicts', 'failed') \
+                                   THEN now() END \
+             WHERE id = $1 AND status = 'processing'",
+        )
+        .await?;
+    let count = |i: usize| record.counts.map(|c| c[i]);
+    let changed = db
+        .execute(
+            &statement,
+            &[
+                &id,
+                &record.status.as_str(),
+                &record.response,
+                &record.response_status,
+                &count(0),
+                &count(1),
+                &count(2),
+                &count(3),
+                &record.conflicts,
+                &record.errors,
+                &record.retry_count,
+                &record.next_attempt_at,
+                &record.exhausted,
+            ],
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
+/// Whether the row is still owed a delivery (exists and is open).
+pub async fn is_open(db: &impl GenericClient, id: i64) -> Result<bool, tokio_postgres::Error> {
+    let row = db
+        .query_opt(
+            &format!("SELECT 1 FROM submission_log WHERE id = $1 AND {OPEN}"),
+            &[&id],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Puts rows back to `queued` for a fresh round of attempts (retries reset, requeue counted).
+/// Returns the ids that exist.
+pub async fn requeue(
+    db: &impl GenericClient,
+    ids: &[i64],
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    let rows = db
+        .query(
+            "UPDATE submission_log SET status = 'queued', retry_count = 0, exhausted = false, \
+               requeue_count = requeue_count + 1, next_attempt_at = NULL, completed_at = NULL, \
+               updated_at = now() \
+             WHERE id = ANY($1) RETURNING id",
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// An open row, as the reconciler sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenRow {
+    pub id: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// Up to `limit` open rows with id > `after`, by id (pages through them all).
+pub async fn open_rows(
+    db: &impl GenericClient,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<OpenRow>, tokio_postgres::Error> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT id, next_attempt_at FROM submission_log \
+                 WHERE {OPEN} AND id > $1 ORDER BY id LIMIT $2"
+            ),
+            &[&after, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| OpenRow {
+            id: r.get(0),
+            next_attempt_at: r.get(1),
+        })
+        .collect())
+}
+
+/// Of `ids`, those still open now.
+pub async fn still_open(
+    db: &impl GenericClient,
+    ids: &[i64],
+) -> Result<Vec<OpenRow>, tokio_postgres::Error> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT id, next_attempt_at FROM submission_log \
+                 WHERE id = ANY($1) AND {OPEN} ORDER BY id"
+            ),
+            &[&ids],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| OpenRow {
+            id: r.get(0),
+            next_attempt_at: r.get(1),
+        })
+        .collect())
+}
+
+/// Failed rows the `retry` job may send again: transient errors outlasted their retries
+/// (`exhausted`), submitted since `since`, requeued fewer than `max_requeues` times.
+pub async fn retry_candidates(
+    db: &impl GenericClient,
+    since: DateTime<Utc>,
+    max_requeues: i32,
+    limit: i64,
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    let rows = db
+        .query(
+            "SELECT id FROM submission_log \
+             WHERE status = 'failed' AND exhausted AND submitted_at >= $1 \
+               AND requeue_count < $2 \
+             ORDER BY id LIMIT $3",
+            &[&since, &max_requeues, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

@@ -1,0 +1,234 @@
+//! A durable-enough job queue of ids on Redis: enqueue, lease with expiry, heartbeat, settle
+//! (ack / retry later / release), and the maintenance step that forwards due retries and takes
+//! back the jobs of dead workers. Jobs carry only an id; what to do with it lives in PostgreSQL.
+//! Layout and guarantees: `docs/queue.md`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fred::prelude::*;
+use fred::types::scripts::Script;
+use fred::types::{ClusterHash, CustomCommand};
+
+use super::RedisClients;
+use super::scripts::{ENQUEUE_SCRIPT, LEASE_SCRIPT, MAINTAIN_SCRIPT, RENEW_SCRIPT, SETTLE_SCRIPT};
+
+/// Every queue call gives up after this long; callers back off and try again.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Failures talking to Redis. Never fatal: callers log, back off and retry.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("Redis: {0}")]
+    Redis(#[from] fred::error::Error),
+    #[error("Redis answered a queue script with an unexpected shape: {0}")]
+    Shape(String),
+}
+
+/// One leased job: its id and the token that proves the lease is ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub id: i64,
+    pub token: String,
+}
+
+/// How many ids are in each state, for `/ready`-style reporting and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub pending: u64,
+    pub leased: u64,
+    pub scheduled: u64,
+}
+
+/// A named queue under the configured key prefix and Redis database (both taken from the one
+/// [`RedisClients`] every producer and consumer is built with).
+#[derive(Clone)]
+pub struct JobQueue {
+    redis: RedisClients,
+    /// known, pending, lease, holder, scheduled — the order the scripts expect.
+    keys: Arc<[String; 5]>,
+}
+
+impl JobQueue {
+    pub fn new(redis: &RedisClients, name: &str) -> JobQueue {
+        let key = |part: &str| redis.key(&format!("queue:{name}:{part}"));
+        JobQueue {
+            redis: redis.clone(),
+            keys: Arc::new([
+                key("known"),
+                key("pending"),
+                key("lease"),
+                key("holder"),
+                key("scheduled"),
+            ]),
+        }
+    }
+
+    /// The Redis keys of this queue (known, pending, lease, holder, scheduled).
+    pub fn keys(&self) -> &[String; 5] {
+        &self.keys
+    }
+
+    fn client(&self) -> fred::clients::WithOptions<Client> {
+        self.redis.pool.next().with_options(&Options {
+            timeout: Some(COMMAND_TIMEOUT),
+            fail_fast: true,
+            max_attempts: Some(1),
+            ..Default::default()
+        })
+    }
+
+    /// EVALSHA, loading the script first when Redis does not know it (after a restart or a
+    /// SCRIPT FLUSH). Sent as custom commands so the timeout and fail-fast options apply.
+    async fn eval<R: FromValue>(&self, script: &Script, args: Vec<Value>) -> Result<R, QueueError> {
+        let client = self.client();
+        let mut command: Vec<Value> = Vec::with_capacity(args.len() + 7);
+        command.push(Value::from(script.sha1().clone()));
+        command.push(Value::from(self.keys.len() as i64));
+        command.extend(self.keys.iter().map(|k| Value::from(k.as_str())));
+        command.extend(args);
+        let evalsha = CustomCommand::new_static("EVALSHA", ClusterHash::FirstKey, false);
+        match client
+            .custom::<R, _>(evalsha.clone(), command.clone())
+            .await
+        {
+            Err(e) if e.details().starts_with("NOSCRIPT") => {
+                let lua = script.lua().cloned().unwrap_or_default();
+                let load = CustomCommand::new_static("SCRIPT", ClusterHash::FirstKey, false);
+                let _: String = client
+                    .custom(load, vec![Value::from("LOAD"), Value::from(lua)])
+                    .await?;
+                Ok(client.custom(evalsha, command).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Adds jobs the queue does not hold yet: due now, or scheduled at the given time. Ids the
+    /// queue already holds (pending, leased or scheduled) are left as they are, so enqueueing
+    /// twice is harmless. Returns how many were added.
+    pub async fn enqueue(
+        &self,
+        jobs: &[(i64, Option<DateTime<Utc>>)],
+    ) -> Result<usize, QueueError> {
+        let mut args = vec![Value::from("add")];
+        for (id, due) in jobs {
+            args.push(Value::from(*id));
+            args.push(Value::from(due.map_or(0, |d| d.timestamp_millis())));
+        }
+        let added: i64 = self.eval(&ENQUEUE_SCRIPT, args).await?;
+        Ok(added as usize)
+    }
+
+    /// Makes jobs due now: adds the missing ones and pulls scheduled ones forward (a requeue).
+    pub async fn enqueue_now(&self, ids: &[i64]) -> Result<usize, QueueError> {
+        let mut args = vec![Value::from("now")];
+        for id in ids {
+            args.push(Value::from(*id));
+            args.push(Value::from(0));
+        }
+        let added: i64 = self.eval(&ENQUEUE_SCRIPT, args).await?;
+        Ok(added as usize)
+    }
+
+    /// Leases up to `max` pending jobs, oldest first, each until `lease` from now.
+    pub async fn lease(&self, max: usize, lease: Duration) -> Result<Vec<Lease>, QueueError> {
+        let prefix = uuid::Uuid::new_v4().simple().to_string();
+        let args = vec![
+            Value::from(lease.as_millis() as i64),
+            Value::from(prefix),
+            Value::from(max as i64),
+        ];
+        let flat: Vec<String> = self.eval(&LEASE_SCRIPT, args).await?;
+        flat.chunks(2)
+            .map(|pair| match pair {
+                [id, token] => id
+                    .parse()
+                    .map(|id| Lease {
+                        id,
+                        token: token.clone(),
+                    })
+                    .map_err(|_| QueueError::Shape(format!("job id {id:?}"))),
+                _ => Err(QueueError::Shape("odd lease reply".into())),
+            })
+            .collect()
+    }
+
+    /// Extends the given leases; returns the ids whose lease is no longer ours.
+    pub async fn renew(&self, leases: &[Lease], lease: Duration) -> Result<Vec<i64>, QueueError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec![Value::from(lease.as_millis() as i64)];
+        for l in leases {
+            args.push(Value::from(l.id));
+            args.push(Value::from(l.token.as_str()));
+        }
+        let lost: Vec<i64> = self.eval(&RENEW_SCRIPT, args).await?;
+        Ok(lost)
+    }
+
+    async fn settle(&self, lease: &Lease, action: &str, due_ms: i64) -> Result<bool, QueueError> {
+        let args = vec![
+            Value::from(lease.id),
+            Value::from(lease.token.as_str()),
+            Value::from(action),
+            Value::from(due_ms),
+        ];
+        let settled: i64 = self.eval(&SETTLE_SCRIPT, args).await?;
+        Ok(settled == 1)
+    }
+
+    /// The job is done: forget it. False when the lease had already been lost.
+    pub async fn ack(&self, lease: &Lease) -> Result<bool, QueueError> {
+        self.settle(lease, "ack", 0).await
+    }
+
+    /// Try the job again at `due`.
+    pub async fn retry_at(&self, lease: &Lease, due: DateTime<Utc>) -> Result<bool, QueueError> {
+        self.settle(lease, "retry", due.timestamp_millis()).await
+    }
+
+    /// Give the job back, at the head of the queue (e.g. on shutdown).
+    pub async fn release(&self, lease: &Lease) -> Result<bool, QueueError> {
+        self.settle(lease, "release", 0).await
+    }
+
+    /// Forwards due scheduled jobs and takes back expired leases, at most `limit` of each.
+    /// Returns (forwarded, recovered).
+    pub async fn maintain(&self, limit: usize) -> Result<(u64, u64), QueueError> {
+        let counts: Vec<u64> = self
+            .eval(&MAINTAIN_SCRIPT, vec![Value::from(limit as i64)])
+            .await?;
+        match counts.as_slice() {
+            [forwarded, recovered] => Ok((*forwarded, *recovered)),
+            _ => Err(QueueError::Shape(format!("maintain reply {counts:?}"))),
+        }
+    }
+
+    /// For each id, whether the queue holds it in any state.
+    pub async fn holds(&self, ids: &[i64]) -> Result<Vec<bool>, QueueError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let members: Vec<Value> = ids.iter().map(|id| Value::from(*id)).collect();
+        let held: Vec<bool> = self
+            .client()
+            .smismember(self.keys[0].as_str(), members)
+            .await?;
+        Ok(held)
+    }
+
+    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
+        let client = self.client();
+        let pending: u64 = client.llen(self.keys[1].as_str()).await?;
+        let leased: u64 = client.zcard(self.keys[2].as_str()).await?;
+        let scheduled: u64 = client.zcard(self.keys[4].as_str()).await?;
+        Ok(QueueStats {
+            pending,
+            leased,
+            scheduled,
+        })
+    }
+}

@@ -1,0 +1,288 @@
+//! The worker pool of one instance: leases jobs from a [`JobQueue`] while fewer than
+//! `max_concurrent` are in flight (and the rate limit allows), runs a [`JobHandler`] on each,
+//! settles the outcome, renews the leases of running jobs (heartbeat), and runs the queue's
+//! maintenance step. Redis being down is logged and waited out, never fatal. On shutdown it stops
+//! leasing, lets running jobs finish within the grace period, and gives back the rest.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::jobs::{JobQueue, Lease, QueueError};
+use super::rate::TokenBucket;
+
+/// What the handler decided about a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished (whatever the result): forget the job.
+    Done,
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+}
+
+/// Does the work of one job. Must not panic; failures are outcomes.
+pub trait JobHandler: Send + Sync + 'static {
+    fn handle(&self, id: i64) -> impl Future<Output = Outcome> + Send;
+}
+
+/// Ids this instance is working on right now, with their lease tokens. The reconciler reads it
+/// so that it never re-enqueues a job that is running here.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<Mutex<HashMap<i64, String>>>);
+
+impl InFlight {
+    pub fn contains(&self, id: i64) -> bool {
+        self.0.lock().expect("in-flight lock").contains_key(&id)
+    }
+    pub fn len(&self) -> usize {
+        self.0.lock().expect("in-flight lock").len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn insert(&self, lease: &Lease) {
+        self.0
+            .lock()
+            .expect("in-flight lock")
+            .insert(lease.id, lease.token.clone());
+    }
+    fn remove(&self, id: i64) {
+        self.0.lock().expect("in-flight lock").remove(&id);
+    }
+    fn leases(&self) -> Vec<Lease> {
+        self.0
+            .lock()
+            .expect("in-flight lock")
+            .iter()
+            .map(|(id, token)| Lease {
+                id: *id,
+                token: token.clone(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub max_concurrent: usize,
+    /// How long a lease lasts without a heartbeat; a dead worker's jobs come back after this.
+    pub lease: Duration,
+    /// Longest wait between polls of an empty queue (a local enqueue wakes the pool at once).
+    pub idle_poll: Duration,
+    /// How often due retries are forwarded and expired leases taken back.
+    pub maintain_every: Duration,
+    /// On shutdown, how long running jobs get to finish.
+    pub grace: Duration,
+}
+
+/// Everything the pool runs with.
+pub struct WorkerPool<H> {
+    pub queue: JobQueue,
+    pub handler: Arc<H>,
+    pub config: WorkerConfig,
+    pub in_flight: InFlight,
+    /// Notified by local producers after an enqueue, to skip the idle poll wait.
+    pub wake: Arc<Notify>,
+    /// Jobs started per second (0 = unlimited), read on every lease.
+    pub rate_limit: Box<dyn Fn() -> u32 + Send + Sync>,
+}
+
+/// Logs a Redis failure once when it starts and once when it ends, not on every retry.
+#[derive(Default)]
+struct Outage(bool);
+
+impl Outage {
+    fn failed(&mut self, what: &str, err: &QueueError) {
+        if !self.0 {
+            tracing::warn!(error = %err, "{what}: Redis unavailable, retrying");
+            self.0 = true;
+        }
+    }
+    fn ok(&mut self, what: &str) {
+        if std::mem::take(&mut self.0) {
+            tracing::info!("{what}: Redis reachable again");
+        }
+    }
+}
+
+impl<H: JobHandler> WorkerPool<H> {
+    /// Runs until `shutdown` turns true, then drains.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let pool = Arc::new(self);
+        let heartbeat = tokio::spawn(pool.clone().heartbeat(shutdown.clone()));
+        let maintain = tokio::spawn(pool.clone().maintain(shutdown.clone()));
+        let permits = Arc::new(Semaphore::new(pool.config.max_concurrent));
+        let mut tasks = JoinSet::new();
+        let mut bucket = TokenBucket::new();
+        let mut outage = Outage::default();
+        let mut idle = Duration::from_millis(2);
+        let mut backoff = Duration::from_millis(100);
+        while !stopping(&shutdown) {
+            while tasks.try_join_next().is_some() {}
+            let first = tokio::select! {
+                p = permits.clone().acquire_owned() => p.expect("semaphore never closed"),
+                _ = shutdown.changed() => break,
+            };
+            let mut held = vec![first];
+            while let Ok(p) = permits.clone().try_acquire_owned() {
+                held.push(p);
+            }
+            let rate = (pool.rate_limit)();
+            let wanted = match bucket.available(rate, held.len()) {
+                Ok(n) => n,
+                Err(wait) => {
+                    drop(held);
+                    sleep_or_shutdown(wait, &mut shutdown).await;
+                    continue;
+                }
+            };
+            match pool.queue.lease(wanted, pool.config.lease).await {
+                Ok(leases) if leases.is_empty() => {
+                    outage.ok("worker");
+                    drop(held);
+                    tokio::select! {
+                        _ = pool.wake.notified() => idle = Duration::from_millis(2),
+                        _ = tokio::time::sleep(idle) => idle = (idle * 2).min(pool.config.idle_poll),
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Ok(leases) => {
+                    outage.ok("worker");
+                    idle = Duration::from_millis(2);
+                    backoff = Duration::from_millis(100);
+                    bucket.spend(rate, leases.len());
+                    for (lease, permit) in leases.into_iter().zip(held.drain(..)) {
+                        pool.in_flight.insert(&lease);
+                        let pool = pool.clone();
+                        tasks.spawn(async move {
+                            let _permit = permit;
+                            let outcome = pool.handler.handle(lease.id).await;
+                            pool.settle(&lease, outcome).await;
+                            pool.in_flight.remove(lease.id);
+                        });
+                    }
+                }
+                Err(e) => {
+                    outage.failed("worker", &e);
+                    drop(held);
+                    sleep_or_shutdown(backoff, &mut shutdown).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        pool.drain(tasks).await;
+        heartbeat.abort();
+        maintain.abort();
+    }
+
+    /// Settles a job with Redis, retrying for a while if Redis is away. If it never succeeds the
+    /// lease expires and the job runs again; the handler's PostgreSQL state makes that harmless.
+    async fn settle(&self, lease: &Lease, outcome: Outcome) {
+        let mut wait = Duration::from_millis(100);
+        for _ in 0..8 {
+            let result = match &outcome {
+                Outcome::Done => self.queue.ack(lease).await,
+                Outcome::RetryAt(due) => self.queue.retry_at(lease, *due).await,
+            };
+            match result {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::debug!(job = lease.id, "lease was lost before the job settled");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(job = lease.id, error = %e, "cannot settle job; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(3));
+                }
+            }
+        }
+    }
+
+    /// Waits for running jobs up to the grace period; gives back those still running.
+    async fn drain(&self, mut tasks: JoinSet<()>) {
+        let running = self.in_flight.len();
+        if running > 0 {
+            tracing::info!(running, "waiting for running deliveries to finish");
+        }
+        let finished = tokio::time::timeout(self.config.grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+            let leases = self.in_flight.leases();
+            tracing::warn!(
+                count = leases.len(),
+                "grace period over: giving unfinished jobs back to the queue"
+            );
+            for lease in leases {
+                let _ = self.queue.release(&lease).await;
+                self.in_flight.remove(lease.id);
+            }
+        }
+    }
+
+    /// Renews the leases of running jobs every third of the lease time.
+    async fn heartbeat(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut outage = Outage::default();
+        let every = self.config.lease / 3;
+        while !stopping(&shutdown) {
+            sleep_or_shutdown(every, &mut shutdown).await;
+            let leases = self.in_flight.leases();
+            match self.queue.renew(&leases, self.config.lease).await {
+                Ok(lost) => {
+                    outage.ok("heartbeat");
+                    if !lost.is_empty() {
+                        tracing::warn!(jobs = ?lost, "leases lost while the jobs were running");
+                    }
+                }
+                Err(e) => outage.failed("heartbeat", &e),
+            }
+        }
+    }
+
+    /// Forwards due retries and takes back expired leases, for every instance's jobs.
+    async fn maintain(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        const BATCH: usize = 1000;
+        let mut outage = Outage::default();
+        while !stopping(&shutdown) {
+            match self.queue.maintain(BATCH).await {
+                Ok((forwarded, recovered)) => {
+                    outage.ok("queue maintenance");
+                    if recovered > 0 {
+                        tracing::warn!(
+                            recovered,
+                            "took back jobs whose worker stopped renewing its lease"
+                        );
+                    }
+                    if forwarded > 0 || recovered > 0 {
+                        self.wake.notify_one();
+                    }
+                    if forwarded as usize == BATCH || recovered as usize == BATCH {
+                        continue;
+                    }
+                }
+                Err(e) => outage.failed("queue maintenance", &e),
+            }
+            sleep_or_shutdown(self.config.maintain_every, &mut shutdown).await;
+        }
+    }
+}
+
+/// True once shutdown was asked for (or whoever could ask is gone).
+fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
+    *shutdown.borrow() || shutdown.has_changed().is_err()
+}
+
+async fn sleep_or_shutdown(wait: Duration, shutdown: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = shutdown.changed() => {}
+    }
+}
