@@ -5,7 +5,7 @@ use super::keys::{DefaultValue, KEYS, KeySpec, Kind};
 
 fn default_text(spec: &KeySpec) -> String {
     match spec.default {
-        DefaultValue::Str(s) if s.is_empty() => "\"\"".into(),
+        DefaultValue::Str("") => "\"\"".into(),
         DefaultValue::Str(s) if needs_quotes(s) => format!("\"{s}\""),
         DefaultValue::Str(s) => s.into(),
         DefaultValue::Int(i) => i.to_string(),

@@ -73,8 +73,9 @@ pub async fn connect(settings: &ServerSettings, pool_size: usize) -> Result<Redi
         .set_policy(policy)
         .build()?;
     // init() waits for the first connection; spawn instead so a down Redis does not block start.
-    let _ = pool.connect_pool();
-    let _ = blocking.connect();
+    // Dropping the join handles leaves the connection tasks running.
+    drop(pool.connect_pool());
+    drop(blocking.connect());
     let prefix = if settings.queue_prefix.is_empty() {
         String::new()
     } else {
