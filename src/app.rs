@@ -30,6 +30,9 @@ impl Application {
         for name in &applied {
             tracing::info!(migration = %name, "applied migration");
         }
+        crate::auth::bootstrap::ensure_admin(&pool, &settings.auth)
+            .await
+            .context("creating the first admin user")?;
         let redis = queue::connect(&settings.server, 4)
             .await
             .context("server.redis_address")?;

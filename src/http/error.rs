@@ -136,6 +136,10 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// Turns any error poem raises outside a handler's own answer into the JSON error body.
 pub async fn json_error(err: poem::Error) -> Response {
+    // A handler's own `Err(ApiError)` arrives here already rendered: keep its body and headers.
+    if err.is_from_response() {
+        return err.into_response();
+    }
     let status = err.status();
     let code = match status {
         StatusCode::NOT_FOUND => "not_found",
@@ -179,4 +183,37 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     ))
     .with_status(StatusCode::INTERNAL_SERVER_ERROR)
     .into_response()
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(err: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as E;
+        match err {
+            E::Throttled { retry_after_secs } => {
+                ApiError::too_many_requests(err.to_string(), retry_after_secs)
+            }
+            E::Forbidden(message) => ApiError::forbidden(message),
+            E::NotFound(message) => ApiError::not_found(message),
+            E::Conflict(message) => ApiError::conflict(message),
+            E::Invalid(problems) => ApiError::bad_request(
+                "the request is invalid",
+                problems
+                    .into_iter()
+                    .map(|(field, message)| FieldError { field, message })
+                    .collect(),
+            ),
+            E::Database(_) | E::Pool(_) if err.is_unavailable() => {
+                ApiError::unavailable("PostgreSQL", &err)
+            }
+            E::Database(_) | E::Pool(_) | E::Internal(_) => ApiError::internal(&err),
+            E::MissingCredentials
+            | E::MalformedHeader(_)
+            | E::UnknownScheme
+            | E::BadCredentials
+            | E::InvalidToken
+            | E::TokenExpired
+            | E::RefreshReused
+            | E::Inactive => ApiError::unauthorized(err.to_string()),
+        }
+    }
 }

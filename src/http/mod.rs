@@ -2,10 +2,12 @@
 //! service and map its result; errors become HTTP only in [`error`].
 
 pub mod aggregate;
+pub mod auth;
 pub mod error;
 pub mod health;
 pub mod logs;
 pub mod mappings;
+pub mod policy;
 pub mod session;
 pub mod users;
 
@@ -59,12 +61,7 @@ fn apis(state: &AppState) -> Apis {
 }
 
 fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        apis(state),
-        "dhis2gw",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
+    OpenApiService::new(apis(state), "dhis2gw", env!("CARGO_PKG_VERSION")).description(
         "Gateway that validates, maps, logs and delivers aggregate and tracker data to DHIS2.",
     )
 }
@@ -84,6 +81,11 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
         .at("/openapi.json", api.spec_endpoint())
         .nest("/swagger", api.swagger_ui())
         .nest("/", api)
+        .around({
+            // Authentication and the role policy of every /api/v2 route (http/policy.rs).
+            let state = state.clone();
+            move |ep, req| auth::guard(state.clone(), ep, req)
+        })
         .around(move |ep, req| async move {
             let req = limit_body(req, body_limit).await?;
             match tokio::time::timeout(timeout, ep.call(req)).await {

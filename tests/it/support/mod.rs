@@ -3,5 +3,6 @@
 pub mod app;
 pub mod process;
 pub mod services;
+pub mod users;
 
 pub use app::{TestApp, test_settings};

@@ -1,0 +1,155 @@
+//! Authentication and authorization at the HTTP edge, in one place.
+//!
+//! [`guard`] runs around every request: under `/api/v2` it looks the route up in
+//! [`policy`](crate::http::policy) (deny by default), authenticates the `Authorization` header
+//! (Basic, Bearer JWT or `Token <hex>`) and checks the role, before any handler runs. Handlers
+//! that need the caller take `auth: ApiAuth`, which also puts the three security schemes in the
+//! OpenAPI document.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use poem::http::header;
+use poem::{Endpoint, IntoResponse, Request, RequestBody, Response};
+use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+
+use crate::auth::{self, Credentials, Principal};
+use crate::http::ApiError;
+use crate::http::policy::{self, Access};
+use crate::state::AppState;
+
+/// The authenticated caller of a protected route. Take it as a handler argument
+/// (`auth: ApiAuth`); [`guard`] has already checked the role against the policy table.
+#[derive(Debug, Clone)]
+pub struct ApiAuth(pub Principal);
+
+pub const BASIC_SCHEME: &str = "BasicAuth";
+pub const BEARER_SCHEME: &str = "BearerAuth";
+pub const TOKEN_SCHEME: &str = "TokenAuth";
+
+impl<'a> ApiExtractor<'a> for ApiAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        let scheme = |ty, scheme, name, key_in, bearer_format, description| MetaSecurityScheme {
+            ty,
+            description: Some(description),
+            name,
+            key_in,
+            scheme,
+            bearer_format,
+            flows: None,
+            openid_connect_url: None,
+        };
+        registry.create_security_scheme(
+            BASIC_SCHEME,
+            scheme(
+                "http",
+                Some("basic"),
+                None,
+                None,
+                None,
+                "`Authorization: Basic base64(username:password)`.",
+            ),
+        );
+        registry.create_security_scheme(
+            BEARER_SCHEME,
+            scheme(
+                "http",
+                Some("bearer"),
+                None,
+                None,
+                Some("JWT"),
+                "`Authorization: Bearer <access_token>` from POST /api/v2/auth/login (HS256, short-lived).",
+            ),
+        );
+        registry.create_security_scheme(
+            TOKEN_SCHEME,
+            scheme(
+                "apiKey",
+                None,
+                Some("Authorization"),
+                Some("header"),
+                None,
+                "`Authorization: Token <40 hex characters>` from POST /api/v2/users/getToken.",
+            ),
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec![BASIC_SCHEME, BEARER_SCHEME, TOKEN_SCHEME]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        // Only `guard` puts a principal there; a handler outside /api/v2 gets no caller.
+        req.extensions()
+            .get::<Principal>()
+            .cloned()
+            .map(ApiAuth)
+            .ok_or_else(|| {
+                poem::Error::from_response(
+                    ApiError::unauthorized("authentication required").into_response(),
+                )
+            })
+    }
+}
+
+/// The client address the login throttle counts failures against.
+pub fn client_ip(req: &Request) -> Option<IpAddr> {
+    req.remote_addr().as_socket_addr().map(|a| a.ip())
+}
+
+/// Authenticates the request's `Authorization` header.
+pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, ApiError> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
+    let credentials = Credentials::parse(header)?;
+    let settings = state.settings();
+    Ok(auth::authenticate(state.db(), &settings.auth, &credentials, client_ip(req)).await?)
+}
+
+/// The policy check around every request (see the module docs). Answers 401/403/429/503 itself
+/// so the JSON body and headers reach the client unchanged.
+pub async fn guard<E: Endpoint>(
+    state: AppState,
+    ep: Arc<E>,
+    mut req: Request,
+) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    if !policy::is_guarded(&path) {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let method = req.method().as_str().to_owned();
+    let Some(rule) = policy::decide(&method, &path) else {
+        tracing::warn!(%method, %path, "no role decision for this route: denied");
+        return Ok(
+            ApiError::forbidden(format!("{method} {path} is not open to any role")).into_response(),
+        );
+    };
+    if let Access::Roles(_) = rule.access {
+        let principal = match authenticate(&state, &req).await {
+            Ok(p) => p,
+            Err(e) => return Ok(e.into_response()),
+        };
+        if !rule.access.allows(principal.role) {
+            tracing::info!(user_uid = %principal.uid, role = principal.role.as_str(), %method, route = rule.path, "forbidden by role");
+            return Ok(ApiError::forbidden(format!(
+                "the {} role may not call {method} {}",
+                principal.role.as_str(),
+                rule.path
+            ))
+            .into_response());
+        }
+        req.extensions_mut().insert(principal);
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
