@@ -118,7 +118,7 @@ mod tests {
             "ftp://h/",
             "https://admin:district@h/",
             "https://h/?x=1",
-            "http:///nohost",
+            "https://h/#top",
         ] {
             assert!(
                 matches!(normalize_base_url(raw), Err(Dhis2Error::InvalidConfig(_))),
