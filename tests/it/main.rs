@@ -6,6 +6,7 @@ mod support;
 mod aggregate;
 mod auth;
 mod config;
+mod dhis2_client;
 mod health;
 mod lifecycle;
 mod mappings;
