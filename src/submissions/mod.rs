@@ -1,1 +1,145 @@
-//! The submission pipeline: validate and map, log in PostgreSQL, enqueue, deliver to DHIS2, record, retry, reconcile.
+//! The submission pipeline: validate and map, log in PostgreSQL, enqueue, deliver to DHIS2,
+//! record, retry, reconcile. Handlers and the CLI use [`Submissions`]; `app.rs` runs its
+//! background part ([`Submissions::run_background`]: workers and reconciler).
+//!
+//! Flow and statuses: `docs/submissions.md`; Redis layout: `docs/queue.md`.
+
+pub mod accept;
+pub mod aggregate;
+pub mod deliver;
+pub mod error;
+pub mod inserter;
+pub mod logs;
+pub mod mapping;
+pub mod reconcile;
+pub mod retry;
+pub mod tracker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use tokio::sync::{Notify, watch};
+
+pub use accept::{Accepted, Submitter};
+pub use error::{Problem, SubmissionError};
+pub use logs::{LogPage, RequeueReport};
+
+use crate::config::Settings;
+use crate::queue::{InFlight, JobQueue, RedisClients, WorkerConfig, WorkerPool};
+use deliver::Deliverer;
+use inserter::Inserter;
+use reconcile::Reconciler;
+
+/// Name of the submissions queue under the Redis key prefix.
+pub const QUEUE_NAME: &str = "submissions";
+/// A worker that stops renewing its lease (killed, frozen, cut off from Redis) loses its jobs
+/// after this long.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// The pipeline's shared handle (cheap to clone).
+#[derive(Clone)]
+pub struct Submissions(Arc<Inner>);
+
+struct Inner {
+    db: Pool,
+    queue: JobQueue,
+    settings: watch::Receiver<Arc<Settings>>,
+    inserter: Inserter,
+    /// Wakes idle local workers after an enqueue.
+    wake: Arc<Notify>,
+    /// Asks the reconciler for a run now.
+    reconcile_now: Arc<Notify>,
+    in_flight: InFlight,
+}
+
+impl Submissions {
+    /// Builds the handle; nothing runs until the first submission or [`run_background`].
+    ///
+    /// [`run_background`]: Submissions::run_background
+    pub fn new(
+        settings: watch::Receiver<Arc<Settings>>,
+        db: Pool,
+        redis: &RedisClients,
+    ) -> Submissions {
+        let queue = JobQueue::new(redis, QUEUE_NAME);
+        let wake = Arc::new(Notify::new());
+        let reconcile_now = Arc::new(Notify::new());
+        let inserter = Inserter::new(
+            db.clone(),
+            queue.clone(),
+            wake.clone(),
+            reconcile_now.clone(),
+        );
+        Submissions(Arc::new(Inner {
+            db,
+            queue,
+            settings,
+            inserter,
+            wake,
+            reconcile_now,
+            in_flight: InFlight::default(),
+        }))
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        self.0.settings.borrow().clone()
+    }
+
+    pub fn queue(&self) -> &JobQueue {
+        &self.0.queue
+    }
+
+    pub(crate) fn db(&self) -> &Pool {
+        &self.0.db
+    }
+
+    pub fn reconciler(&self) -> Reconciler {
+        Reconciler {
+            db: self.0.db.clone(),
+            queue: self.0.queue.clone(),
+            in_flight: self.0.in_flight.clone(),
+            wake: self.0.wake.clone(),
+        }
+    }
+
+    /// Deliveries running on this instance now.
+    pub fn in_flight(&self) -> usize {
+        self.0.in_flight.len()
+    }
+
+    /// Runs the delivery workers and the reconciler until `shutdown` turns true, then lets
+    /// running deliveries finish within `server.shutdown_grace_secs`. Never fails: a Redis or
+    /// PostgreSQL outage is logged and waited out.
+    pub async fn run_background(&self, shutdown: watch::Receiver<bool>) {
+        let settings = self.settings();
+        let rate_settings = self.0.settings.clone();
+        let pool = WorkerPool {
+            queue: self.0.queue.clone(),
+            handler: Arc::new(Deliverer::new(self.0.db.clone(), self.0.settings.clone())),
+            config: WorkerConfig {
+                max_concurrent: settings.server.max_concurrent,
+                lease: LEASE,
+                idle_poll: Duration::from_millis(250),
+                maintain_every: Duration::from_millis(500),
+                grace: settings.shutdown_grace(),
+            },
+            in_flight: self.0.in_flight.clone(),
+            wake: self.0.wake.clone(),
+            rate_limit: Box::new(move || rate_settings.borrow().server.rate_limit_per_second),
+        };
+        tracing::info!(
+            max_concurrent = settings.server.max_concurrent,
+            rate_limit_per_second = settings.server.rate_limit_per_second,
+            queue = %self.0.queue.keys()[1],
+            "delivery workers started"
+        );
+        let reconciler = tokio::spawn(
+            self.reconciler()
+                .run(self.0.reconcile_now.clone(), shutdown.clone()),
+        );
+        pool.run(shutdown).await;
+        let _ = reconciler.await;
+        tracing::info!("delivery workers stopped");
+    }
+}

@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::{Kind, Status};
+use super::{Kind, OPEN, Status};
 
 /// Every column a reader sees, with the submitting user's name.
 const COLUMNS: &str = "s.id, s.task_id, s.kind, s.status, s.submitted_at, s.updated_at, \
@@ -264,16 +264,40 @@ pub async fn delete(db: &impl GenericClient, id: i64) -> Result<bool, tokio_post
         == 1)
 }
 
-/// Deletes the rows submitted before `before`; returns how many.
+/// Deletes the settled rows submitted before `before`; rows still owed a delivery are kept
+/// (purging them would lose accepted data). Returns (deleted, kept because open).
 pub async fn purge_before(
     db: &impl GenericClient,
     before: DateTime<Utc>,
-) -> Result<u64, tokio_postgres::Error> {
-    db.execute(
-        "DELETE FROM submission_log WHERE submitted_at < $1",
-        &[&before],
-    )
-    .await
+) -> Result<(u64, u64), tokio_postgres::Error> {
+    let deleted = db
+        .execute(
+            &format!("DELETE FROM submission_log WHERE submitted_at < $1 AND NOT ({OPEN})"),
+            &[&before],
+        )
+        .await?;
+    let kept: i64 = db
+        .query_one(
+            &format!("SELECT count(*) FROM submission_log WHERE submitted_at < $1 AND {OPEN}"),
+            &[&before],
+        )
+        .await?
+        .get(0);
+    Ok((deleted, kept as u64))
+}
+
+/// (id, owner) of the rows among `ids` that exist.
+pub async fn owners(
+    db: &impl GenericClient,
+    ids: &[i64],
+) -> Result<Vec<(i64, Option<i64>)>, tokio_postgres::Error> {
+    let rows = db
+        .query(
+            "SELECT id, user_id FROM submission_log WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 #[cfg(test)]

@@ -1,0 +1,175 @@
+//! One delivery attempt, as a queue job: claim the log row, POST the stored DHIS2 payload, record
+//! DHIS2's answer, and tell the queue whether to forget the job or retry it later.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use deadpool_postgres::Pool;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::error::SubmissionError;
+use super::retry::{self, Next, RetryPolicy};
+use crate::config::{ApiSettings, Settings};
+use crate::db::submissions::{self, AttemptRecord, Claimed, Kind, Status};
+use crate::dhis2::{Dhis2Client, Dhis2Error, ImportOutcome, TrackerMode};
+use crate::queue::{JobHandler, Outcome};
+
+/// How long a delivery whose result cannot be recorded (PostgreSQL away) keeps trying before it
+/// gives the job back, to be delivered again later.
+const RECORD_PATIENCE: Duration = Duration::from_secs(60);
+/// Back-off when PostgreSQL cannot even be asked for the row.
+const DB_DOWN_DELAY: chrono::Duration = chrono::Duration::seconds(5);
+
+pub struct Deliverer {
+    db: Pool,
+    settings: watch::Receiver<Arc<Settings>>,
+    /// Rebuilt when `api.*` changes (SIGHUP).
+    client: Mutex<Option<(ApiSettings, Dhis2Client)>>,
+}
+
+impl JobHandler for Deliverer {
+    async fn handle(&self, id: i64) -> Outcome {
+        match self.deliver(id).await {
+            Ok(Next::Done) => Outcome::Done,
+            Ok(Next::RetryAt(due)) => Outcome::RetryAt(due),
+            Err(e) => {
+                tracing::warn!(submission_id = id, error = %e, "delivery postponed");
+                Outcome::RetryAt(Utc::now() + DB_DOWN_DELAY)
+            }
+        }
+    }
+}
+
+impl Deliverer {
+    pub fn new(db: Pool, settings: watch::Receiver<Arc<Settings>>) -> Deliverer {
+        Deliverer {
+            db,
+            settings,
+            client: Mutex::new(None),
+        }
+    }
+
+    fn client(&self, api: &ApiSettings) -> Result<Dhis2Client, Dhis2Error> {
+        let mut cached = self.client.lock().expect("client lock");
+        if let Some((settings, client)) = cached.as_ref()
+            && settings == api
+        {
+            return Ok(client.clone());
+        }
+        let client = Dhis2Client::new(api)?;
+        *cached = Some((api.clone(), client.clone()));
+        Ok(client)
+    }
+
+    #[tracing::instrument(name = "deliver", skip(self), fields(submission_id = id))]
+    async fn deliver(&self, id: i64) -> Result<Next, SubmissionError> {
+        let settings = self.settings.borrow().clone();
+        let claimed = {
+            let db = self.db.get().await?;
+            submissions::claim(&db, id).await?
+        };
+        let Some(claimed) = claimed else {
+            tracing::debug!("already settled or deleted; nothing to deliver");
+            return Ok(Next::Done);
+        };
+        let result = self.send(&claimed, &settings).await;
+        let policy = RetryPolicy {
+            max_retries: settings.server.max_retries,
+            base: Duration::from_millis(settings.server.retry_backoff_base_ms),
+            cap: Duration::from_millis(settings.server.retry_backoff_cap_ms),
+            save_response: settings.api.save_response,
+        };
+        let (record, next) = retry::decide(
+            &result,
+            claimed.retry_count,
+            &policy,
+            Utc::now(),
+            &mut rand::rng(),
+        );
+        log_attempt(&claimed, &record, &result);
+        if self.record(id, &record).await? {
+            return Ok(next);
+        }
+        // The row changed while DHIS2 was answering: requeued (deliver again) or deleted.
+        let db = self.db.get().await?;
+        if submissions::is_open(&db, id).await? {
+            Ok(Next::RetryAt(Utc::now()))
+        } else {
+            Ok(Next::Done)
+        }
+    }
+
+    async fn send(
+        &self,
+        claimed: &Claimed,
+        settings: &Settings,
+    ) -> Result<ImportOutcome, Dhis2Error> {
+        let payload: Value = serde_json::from_str(&claimed.dhis2_payload).map_err(|e| {
+            Dhis2Error::InvalidConfig(format!("the stored DHIS2 payload is not JSON: {e}"))
+        })?;
+        let client = self.client(&settings.api)?;
+        match claimed.kind {
+            Kind::Aggregate => client.post_data_value_set(&payload).await,
+            Kind::Tracker => {
+                client
+                    .post_tracker(&payload, TrackerMode::from_settings(&settings.api))
+                    .await
+            }
+        }
+    }
+
+    /// Records the attempt, waiting out a PostgreSQL outage for a while: DHIS2 has the data
+    /// now, and delivering it again (the alternative) makes a duplicate.
+    async fn record(&self, id: i64, record: &AttemptRecord) -> Result<bool, SubmissionError> {
+        let deadline = tokio::time::Instant::now() + RECORD_PATIENCE;
+        let mut wait = Duration::from_millis(200);
+        loop {
+            let result: Result<bool, SubmissionError> = async {
+                let db = self.db.get().await?;
+                Ok(submissions::record_attempt(&db, id, record).await?)
+            }
+            .await;
+            match result {
+                Err(e) if e.is_unavailable() && tokio::time::Instant::now() < deadline => {
+                    tracing::warn!(error = %e, "cannot record the delivery yet; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn log_attempt(
+    claimed: &Claimed,
+    record: &AttemptRecord,
+    result: &Result<ImportOutcome, Dhis2Error>,
+) {
+    let attempt = claimed.attempts;
+    match (record.status, result) {
+        (Status::Completed, _) => {
+            tracing::info!(attempt, status = record.status.as_str(), counts = ?record.counts, "delivered")
+        }
+        (Status::CompletedWithConflicts, _) => tracing::warn!(
+            attempt,
+            status = record.status.as_str(),
+            counts = ?record.counts,
+            conflicts = record.conflicts.as_array().map_or(0, Vec::len),
+            "delivered with conflicts"
+        ),
+        (Status::Retrying, Err(e)) => tracing::warn!(
+            attempt,
+            retry = record.retry_count,
+            next_attempt_at = ?record.next_attempt_at,
+            error = %e,
+            "delivery failed; will retry"
+        ),
+        (_, Err(e)) => {
+            tracing::warn!(attempt, exhausted = record.exhausted, error = %e, "delivery failed")
+        }
+        (_, Ok(_)) => tracing::warn!(attempt, errors = ?record.errors, "DHIS2 rejected the import"),
+    }
+}

@@ -1,0 +1,86 @@
+//! The one error type of the submission pipeline, as handlers and the CLI see it.
+
+/// One bad field of a submission: a JSON path (`dataValues.MAL_CONF`, `trackedEntities[0].orgUnit`)
+/// and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmissionError {
+    /// The request fails validation; every bad field is listed.
+    #[error("the submission is invalid")]
+    Invalid(Vec<Problem>),
+    /// The idempotency key was used before with a different body.
+    #[error(
+        "Idempotency-Key {key:?} was already used with a different request body (submission {submission_id})"
+    )]
+    IdempotencyMismatch { key: String, submission_id: i64 },
+    #[error("{0}")]
+    NotFound(String),
+    /// A submitter acting on another user's submission.
+    #[error("{0}")]
+    Forbidden(String),
+    /// PostgreSQL cannot be reached (pool timeout, connection refused, shutdown).
+    #[error("PostgreSQL is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl SubmissionError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> SubmissionError {
+        SubmissionError::Invalid(vec![Problem::new(field, message)])
+    }
+
+    /// Whether the failure is a dependency being down (503) rather than a bug (500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            SubmissionError::Unavailable(_) => true,
+            SubmissionError::Database(e) => is_connection_error(e),
+            _ => false,
+        }
+    }
+}
+
+/// A database error that means "PostgreSQL is away" (closed connection, admin shutdown, cannot
+/// connect) rather than "this statement is wrong".
+pub fn is_connection_error(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            let class = &code.code()[..2];
+            // 08 connection exception, 57 operator intervention (admin/crash shutdown),
+            // 53 insufficient resources (too many connections).
+            matches!(class, "08" | "57" | "53")
+        }
+        // No SQLSTATE: an I/O or protocol error on the connection.
+        None => true,
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for SubmissionError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) if !is_connection_error(&e) => {
+                SubmissionError::Database(e)
+            }
+            other => SubmissionError::Unavailable(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Group commit for accepted submissions: concurrent requests hand their row to a few writer
+//! tasks, each of which inserts whatever has gathered as ONE statement (one WAL flush for the
+//! lot), then enqueues the new ids with ONE Redis call, then answers every request. A request is
+//! answered only after its row is committed (and, Redis permitting, enqueued); if Redis is down
+//! the row is safe and the reconciler enqueues it later.
+
+use std::sync::{Arc, Mutex};
+
+use deadpool_postgres::Pool;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use super::error::SubmissionError;
+use crate::db::submissions::{self, Inserted, NewSubmission};
+use crate::queue::JobQueue;
+
+/// Writers inserting at once; more lets a batch commit while the next one gathers.
+const WRITERS: usize = 3;
+/// Largest batch one statement carries.
+const MAX_BATCH: usize = 256;
+
+type Reply = oneshot::Sender<Result<Inserted, SubmissionError>>;
+
+struct Job {
+    submission: NewSubmission,
+    reply: Reply,
+}
+
+/// Where accepted submissions are logged and enqueued. Writers start on first use.
+pub struct Inserter {
+    tx: mpsc::Sender<Job>,
+    /// Taken by the first `insert`, which starts the writers.
+    rx: Mutex<Option<mpsc::Receiver<Job>>>,
+    db: Pool,
+    queue: JobQueue,
+    /// Wakes this instance's idle workers after an enqueue.
+    wake: Arc<Notify>,
+    /// Asks the reconciler to run soon (an enqueue failed).
+    reconcile: Arc<Notify>,
+}
+
+impl Inserter {
+    pub fn new(db: Pool, queue: JobQueue, wake: Arc<Notify>, reconcile: Arc<Notify>) -> Inserter {
+        let (tx, rx) = mpsc::channel(MAX_BATCH * WRITERS * 4);
+        Inserter {
+            tx,
+            rx: Mutex::new(Some(rx)),
+            db,
+            queue,
+            wake,
+            reconcile,
+        }
+    }
+
+    /// Logs one submission (batched with concurrent ones) and enqueues it when new.
+    pub async fn insert(&self, submission: NewSubmission) -> Result<Inserted, SubmissionError> {
+        self.start_writers();
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { submission, reply })
+            .await
+            .map_err(|_| SubmissionError::Internal("the submission writers stopped".into()))?;
+        answer.await.map_err(|_| {
+            SubmissionError::Internal("a submission writer dropped a request".into())
+        })?
+    }
+
+    fn start_writers(&self) {
+        let Some(rx) = self.rx.lock().expect("inserter lock").take() else {
+            return;
+        };
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..WRITERS {
+            let writer = Writer {
+                rx: rx.clone(),
+                db: self.db.clone(),
+                queue: self.queue.clone(),
+                wake: self.wake.clone(),
+                reconcile: self.reconcile.clone(),
+            };
+            tokio::spawn(writer.run());
+        }
+    }
+}
+
+struct Writer {
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    db: Pool,
+    queue: JobQueue,
+    wake: Arc<Notify>,
+    reconcile: Arc<Notify>,
+}
+
+impl Writer {
+    /// Runs until every sender is gone (the application was dropped).
+    async fn run(self) {
+        loop {
+            let batch = {
+                let mut rx = self.rx.lock().await;
+                let Some(first) = rx.recv().await else {
+                    return;
+                };
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                batch
+            };
+            self.write(batch).await;
+        }
+    }
+
+    async fn write(&self, batch: Vec<Job>) {
+        let (submissions, replies): (Vec<NewSubmission>, Vec<Reply>) = batch
+            .into_iter()
+            .map(|job| (job.submission, job.reply))
+            .unzip();
+        let inserted = match self.insert(&submissions).await {
+            Ok(inserted) => inserted,
+            Err(e) => {
+                let unavailable = e.is_unavailable();
+                let message = e.to_string();
+                if unavailable {
+                    tracing::warn!(error = %message, count = replies.len(), "cannot log submissions: PostgreSQL unavailable");
+                } else {
+                    tracing::error!(error = %message, count = replies.len(), "cannot log submissions");
+                }
+                for reply in replies {
+                    let error = if unavailable {
+                        SubmissionError::Unavailable(message.clone())
+                    } else {
+                        SubmissionError::Internal(message.clone())
+                    };
+                    let _ = reply.send(Err(error));
+                }
+                return;
+            }
+        };
+        let new: Vec<(i64, Option<chrono::DateTime<chrono::Utc>>)> = inserted
+            .iter()
+            .filter_map(|i| match i {
+                Inserted::New { id, .. } => Some((*id, None)),
+                Inserted::Existing { .. } => None,
+            })
+            .collect();
+        if !new.is_empty() {
+            match self.queue.enqueue(&new).await {
+                Ok(_) => self.wake.notify_one(),
+                Err(e) => {
+                    tracing::warn!(error = %e, count = new.len(), "submissions logged but not enqueued; the reconciler will enqueue them");
+                    self.reconcile.notify_one();
+                }
+            }
+        }
+        for (reply, result) in replies.into_iter().zip(inserted) {
+            let _ = reply.send(Ok(result));
+        }
+    }
+
+    async fn insert(&self, batch: &[NewSubmission]) -> Result<Vec<Inserted>, SubmissionError> {
+        let client = self.db.get().await?;
+        Ok(submissions::insert_batch(&client, batch).await?)
+    }
+}

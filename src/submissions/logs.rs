@@ -1,0 +1,196 @@
+//! The submission log for people (API and CLI): pages with filters, one row, delete, purge, and
+//! requeue — which works from the log row whatever Redis holds. Submitters see and requeue only
+//! their own submissions.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Submissions;
+use super::error::SubmissionError;
+use crate::auth::{Principal, Role};
+use crate::db::submissions::{self, LogFilter, SubmissionRow};
+
+/// One page of the log.
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub items: Vec<SubmissionRow>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    pub total_pages: i64,
+}
+
+/// What a requeue did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequeueReport {
+    pub requeued: Vec<i64>,
+    pub not_found: Vec<i64>,
+    /// Another user's submissions, which a submitter may not requeue.
+    pub forbidden: Vec<i64>,
+    /// Redis refused the enqueue; the rows are queued in PostgreSQL and the reconciler will
+    /// enqueue them.
+    pub enqueue_error: Option<String>,
+}
+
+/// Who is looking: `None` is the system itself (CLI, scheduled job), which sees everything.
+fn owner_limit(viewer: Option<&Principal>) -> Option<i64> {
+    viewer
+        .filter(|p| p.role == Role::Submitter)
+        .map(|p| p.user_id)
+}
+
+fn check_owner(viewer: Option<&Principal>, row: &SubmissionRow) -> Result<(), SubmissionError> {
+    match owner_limit(viewer) {
+        Some(user) if row.user_id != Some(user) => Err(SubmissionError::Forbidden(format!(
+            "submission {} belongs to another user",
+            row.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Submissions {
+    pub async fn list_logs(
+        &self,
+        viewer: Option<&Principal>,
+        mut filter: LogFilter,
+        page: i64,
+        page_size: i64,
+    ) -> Result<LogPage, SubmissionError> {
+        filter.owner = owner_limit(viewer);
+        let db = self.db().get().await?;
+        let offset = (page - 1).saturating_mul(page_size);
+        let (items, total) = submissions::list::list(&db, &filter, page_size, offset).await?;
+        Ok(LogPage {
+            items,
+            total,
+            page,
+            page_size,
+            total_pages: (total + page_size - 1) / page_size,
+        })
+    }
+
+    pub async fn get_log(
+        &self,
+        viewer: Option<&Principal>,
+        id: i64,
+    ) -> Result<SubmissionRow, SubmissionError> {
+        let db = self.db().get().await?;
+        let row = submissions::list::get(&db, id)
+            .await?
+            .ok_or_else(|| SubmissionError::NotFound(format!("no submission with id {id}")))?;
+        check_owner(viewer, &row)?;
+        Ok(row)
+    }
+
+    pub async fn get_by_task(
+        &self,
+        viewer: Option<&Principal>,
+        task_id: Uuid,
+    ) -> Result<SubmissionRow, SubmissionError> {
+        let db = self.db().get().await?;
+        let row = submissions::list::by_task_id(&db, task_id)
+            .await?
+            .ok_or_else(|| {
+                SubmissionError::NotFound(format!("no submission with task id {task_id}"))
+            })?;
+        check_owner(viewer, &row)?;
+        Ok(row)
+    }
+
+    pub async fn delete_log(&self, id: i64) -> Result<(), SubmissionError> {
+        let db = self.db().get().await?;
+        if submissions::list::delete(&db, id).await? {
+            tracing::info!(submission_id = id, "submission log deleted");
+            Ok(())
+        } else {
+            Err(SubmissionError::NotFound(format!(
+                "no submission with id {id}"
+            )))
+        }
+    }
+
+    /// Deletes settled rows submitted before `before`; returns (deleted, kept because open).
+    pub async fn purge_logs(&self, before: DateTime<Utc>) -> Result<(u64, u64), SubmissionError> {
+        let db = self.db().get().await?;
+        let (deleted, kept) = submissions::list::purge_before(&db, before).await?;
+        tracing::info!(deleted, kept_open = kept, %before, "submission log purged");
+        Ok((deleted, kept))
+    }
+
+    /// Puts submissions back to `queued` for a fresh round of attempts and makes them due now.
+    #[tracing::instrument(skip(self, viewer), fields(user = viewer.map(|p| p.username.as_str())))]
+    pub async fn requeue(
+        &self,
+        viewer: Option<&Principal>,
+        ids: &[i64],
+    ) -> Result<RequeueReport, SubmissionError> {
+        let mut report = RequeueReport::default();
+        let db = self.db().get().await?;
+        let owners = submissions::list::owners(&db, ids).await?;
+        let limit = owner_limit(viewer);
+        let mut allowed = Vec::new();
+        for id in ids {
+            match owners.iter().find(|(row, _)| row == id) {
+                None => report.not_found.push(*id),
+                Some((_, owner)) if limit.is_some() && *owner != limit => {
+                    report.forbidden.push(*id)
+                }
+                Some(_) => allowed.push(*id),
+            }
+        }
+        allowed.sort_unstable();
+        allowed.dedup();
+        if allowed.is_empty() {
+            return Ok(report);
+        }
+        report.requeued = submissions::requeue(&db, &allowed).await?;
+        drop(db);
+        match self.queue().enqueue_now(&report.requeued).await {
+            Ok(_) => self.0.wake.notify_one(),
+            Err(e) => {
+                tracing::warn!(error = %e, "requeued in the log but not enqueued; the reconciler will enqueue");
+                report.enqueue_error = Some(e.to_string());
+            }
+        }
+        tracing::info!(requeued = ?report.requeued, "submissions requeued");
+        Ok(report)
+    }
+
+    /// Requeue by task ids (the original's routes); returns the report and the task ids unknown.
+    pub async fn requeue_tasks(
+        &self,
+        viewer: Option<&Principal>,
+        task_ids: &[Uuid],
+    ) -> Result<(RequeueReport, Vec<(Uuid, i64)>), SubmissionError> {
+        let found = {
+            let db = self.db().get().await?;
+            submissions::list::ids_of_tasks(&db, task_ids).await?
+        };
+        let pairs: Vec<(Uuid, i64)> = found.iter().map(|(task, id, _)| (*task, *id)).collect();
+        let ids: Vec<i64> = pairs.iter().map(|(_, id)| *id).collect();
+        let report = self.requeue(viewer, &ids).await?;
+        Ok((report, pairs))
+    }
+
+    /// The `retry` job: failed submissions whose transient errors outlasted their retries
+    /// (submitted in the last `within`, requeued fewer than `max_requeues` times) are requeued,
+    /// and open ones the queue lost are re-enqueued. Returns (requeued, re-enqueued).
+    pub async fn retry_eligible(
+        &self,
+        within: chrono::Duration,
+        max_requeues: i32,
+    ) -> Result<(usize, usize), SubmissionError> {
+        let reenqueued = self.reconciler().run_once().await?;
+        let candidates = {
+            let db = self.db().get().await?;
+            submissions::retry_candidates(&db, Utc::now() - within, max_requeues, 10_000).await?
+        };
+        let requeued = if candidates.is_empty() {
+            0
+        } else {
+            self.requeue(None, &candidates).await?.requeued.len()
+        };
+        Ok((requeued, reenqueued))
+    }
+}
