@@ -11,12 +11,13 @@ use tokio::time::Instant;
 
 use super::error::Dhis2Error;
 use super::import_summary::{ImportOutcome, parse_data_value_set_response};
-use super::response::{Body, error_for_status, is_failure_status, parse_retry_after, sniff};
+use super::response::{Body, error_for_status, is_failure_status, sniff};
 use super::tracker_report::{
     TrackerStart, parse_tracker_job_start, parse_tracker_report, tracker_job_completed,
 };
 use super::url::normalize_base_url;
-use crate::config::{ApiSettings, Dhis2AuthMethod};
+use super::wire::{authorization, send};
+use crate::config::ApiSettings;
 
 /// How tracker payloads are imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +117,7 @@ impl Dhis2Client {
     ))]
     pub async fn post_data_value_set(&self, payload: &Value) -> Result<ImportOutcome, Dhis2Error> {
         let request = self.http.post(self.api_url("dataValueSets")).json(payload);
-        let (status, body) = self.send(request).await?;
+        let (status, body) = send(request).await?;
         let outcome = parse_data_value_set_response(status, &body)?;
         log_outcome(&outcome);
         Ok(outcome)
@@ -140,7 +141,7 @@ impl Dhis2Client {
                     .post(url)
                     .query(&[("async", "false")])
                     .json(payload);
-                let (status, body) = self.send(request).await?;
+                let (status, body) = send(request).await?;
                 parse_tracker_report(status, &body)?
             }
             TrackerMode::Async {
@@ -152,7 +153,7 @@ impl Dhis2Client {
                     .post(url)
                     .query(&[("async", "true")])
                     .json(payload);
-                let (status, body) = self.send(request).await?;
+                let (status, body) = send(request).await?;
                 match parse_tracker_job_start(status, &body)? {
                     TrackerStart::Report(outcome) => outcome,
                     TrackerStart::Job { id } => {
@@ -183,12 +184,12 @@ impl Dhis2Client {
         let mut completed = false;
         loop {
             let step = if completed {
-                self.send(self.http.get(&report_url))
+                send(self.http.get(&report_url))
                     .await
                     .and_then(|(status, body)| parse_tracker_report(status, &body))
                     .map(Some)
             } else {
-                self.send(self.http.get(&jobs_url))
+                send(self.http.get(&jobs_url))
                     .await
                     .and_then(|(status, body)| tracker_job_completed(status, &body))
                     .map(|done| {
@@ -222,9 +223,7 @@ impl Dhis2Client {
     /// `GET /api/<path_and_query>` answered with JSON (any JSON value).
     #[tracing::instrument(name = "dhis2.get_json", skip(self))]
     pub async fn get_json(&self, path_and_query: &str) -> Result<Value, Dhis2Error> {
-        let (status, body) = self
-            .send(self.http.get(self.api_url(path_and_query)))
-            .await?;
+        let (status, body) = send(self.http.get(self.api_url(path_and_query))).await?;
         if is_failure_status(status) {
             return Err(error_for_status(status, &body, None, "JSON"));
         }
@@ -235,108 +234,6 @@ impl Dhis2Client {
             )),
         }
     }
-
-    /// Sends a request and reads the whole body. Statuses that mean failure whatever the body
-    /// (redirects, 429 with its `Retry-After`) are turned into errors here, where the headers are.
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(u16, String), Dhis2Error> {
-        let started = std::time::Instant::now();
-        let response = request.send().await.map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = response.bytes().await.map_err(transport_error)?;
-        let body = String::from_utf8_lossy(&bytes).into_owned();
-        tracing::debug!(
-            status,
-            bytes = bytes.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "DHIS2 answered"
-        );
-        match status {
-            429 => Err(error_for_status(status, &body, retry_after, "")),
-            300..=399 => Err(redirect_error(status, location.as_deref(), body)),
-            _ => Ok((status, body)),
-        }
-    }
-}
-
-fn authorization(api: &ApiSettings) -> Result<HeaderValue, Dhis2Error> {
-    use base64::Engine as _;
-    let value = match api.dhis2_auth_method {
-        Dhis2AuthMethod::Basic => {
-            if api.dhis2_user.trim().is_empty() {
-                return Err(Dhis2Error::InvalidConfig(
-                    "api.dhis2_user is empty (api.dhis2_auth_method is basic)".into(),
-                ));
-            }
-            let pair = format!("{}:{}", api.dhis2_user, api.dhis2_password);
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(pair)
-            )
-        }
-        Dhis2AuthMethod::Pat => {
-            let token = api.dhis2_pat.trim();
-            if token.is_empty() {
-                return Err(Dhis2Error::InvalidConfig(
-                    "api.dhis2_pat is empty (api.dhis2_auth_method is pat)".into(),
-                ));
-            }
-            format!("ApiToken {token}")
-        }
-    };
-    let mut value = HeaderValue::from_str(&value).map_err(|_| {
-        // Never echo the value: it is a secret.
-        Dhis2Error::InvalidConfig(
-            "the DHIS2 credentials contain characters not allowed in an HTTP header".into(),
-        )
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
-/// A redirect to DHIS2's login page (2.38–2.40 `/dhis-web-commons/security/login.action`, 2.41
-/// `/dhis-web-login`) means the credentials were not accepted; any other redirect is a base URL
-/// that needs fixing (`http://` → `https://`, another host or context path).
-fn redirect_error(status: u16, location: Option<&str>, body: String) -> Dhis2Error {
-    let location = location.unwrap_or("");
-    if location.contains("login") {
-        Dhis2Error::Unauthorized {
-            status,
-            message: format!("redirected to the login page ({location})"),
-            body,
-        }
-    } else {
-        tracing::warn!(
-            status,
-            location,
-            "DHIS2 redirects: set api.dhis2_base_url to the final URL"
-        );
-        Dhis2Error::Client { status, body }
-    }
-}
-
-fn transport_error(e: reqwest::Error) -> Dhis2Error {
-    if e.is_timeout() {
-        return Dhis2Error::Timeout;
-    }
-    // The whole cause chain: reqwest's own text is only "error sending request".
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    Dhis2Error::Transport(text)
 }
 
 fn log_outcome(outcome: &ImportOutcome) {

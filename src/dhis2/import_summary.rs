@@ -251,3 +251,7 @@ fn indexes_of(value: Option<&Value>) -> Vec<usize> {
 #[cfg(test)]
 #[path = "import_summary_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "garbage_tests.rs"]
+mod garbage_tests;

@@ -7,6 +7,7 @@ pub mod import_summary;
 mod response;
 pub mod tracker_report;
 mod url;
+mod wire;
 
 pub use client::{Dhis2Client, TrackerMode};
 pub use error::Dhis2Error;

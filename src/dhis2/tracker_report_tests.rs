@@ -248,20 +248,3 @@ fn job_notifications() {
         Err(Dhis2Error::NotFound { .. })
     ));
 }
-
-#[test]
-fn never_panics_on_truncated_tracker_bodies() {
-    for body in [
-        fixture!("tracker_report_partial_atomic_object_2.40.json"),
-        fixture!("tracker_post_async_response_2.38-2.40.json"),
-        fixture!("tracker_jobs_notifications_2.41_sdk.json"),
-    ] {
-        for cut in (0..=body.len()).filter(|c| body.is_char_boundary(*c)) {
-            for status in [200, 409, 500] {
-                let _ = parse_tracker_report(status, &body[..cut]);
-                let _ = parse_tracker_job_start(status, &body[..cut]);
-                let _ = tracker_job_completed(status, &body[..cut]);
-            }
-        }
-    }
-}

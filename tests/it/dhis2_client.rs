@@ -2,12 +2,13 @@
 //! headers as received, every DHIS2 version's answer shape, conflicts, faults, tracker sync and
 //! async polling, and payload numbers sent byte for byte.
 
-use std::time::{Duration, Instant};
+mod faults;
+mod tracker;
 
 use base64::Engine as _;
 use dhis2gw::config::{ApiSettings, Dhis2AuthMethod, Settings};
-use dhis2gw::dhis2::{Dhis2Client, Dhis2Error, ImportStatus, TrackerMode};
-use dhis2gw::sim::{self, Fault, SimConfig, SimHandle};
+use dhis2gw::dhis2::{Dhis2Client, Dhis2Error, ImportStatus};
+use dhis2gw::sim::{self, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
 const ADMIN: (&str, &str) = ("admin", "district");
@@ -267,77 +268,6 @@ async fn numbers_leave_exactly_as_given() {
 }
 
 #[tokio::test]
-async fn faults_are_classified_for_the_retry_policy() {
-    let sim = start_sim("2.40.3").await;
-    let client = client_for(&sim);
-    type Expected = fn(&Dhis2Error) -> bool;
-    let cases: [(Fault, Expected); 5] = [
-        (Fault::Status(500), |e| {
-            matches!(e, Dhis2Error::Server { status: 500, .. })
-        }),
-        (Fault::Status(503), |e| {
-            matches!(e, Dhis2Error::Server { status: 503, .. })
-        }),
-        (Fault::HtmlError(502), |e| {
-            matches!(e, Dhis2Error::Server { status: 502, body } if body.contains("<title>502 Bad Gateway</title>"))
-                && e.to_string() == "DHIS2 answered HTTP 502: 502 Bad Gateway"
-        }),
-        (
-            Fault::Status(429),
-            |e| matches!(e, Dhis2Error::TooManyRequests { retry_after: Some(d), .. } if *d == Duration::from_secs(1)),
-        ),
-        (Fault::Drop, |e| matches!(e, Dhis2Error::Transport(_))),
-    ];
-    for (fault, expected) in cases {
-        sim.push_fault(fault.clone());
-        let error = client
-            .post_data_value_set(&good_payload())
-            .await
-            .unwrap_err();
-        assert!(expected(&error), "{fault:?} gave {error:?}");
-        assert!(error.is_retryable(), "{fault:?}");
-    }
-    // The fault queue is drained: the next call imports.
-    let outcome = client.post_data_value_set(&good_payload()).await.unwrap();
-    assert_eq!(outcome.status, ImportStatus::Success);
-}
-
-#[tokio::test]
-async fn a_hanging_dhis2_is_a_timeout() {
-    let sim = start_sim("2.40.3").await;
-    let mut api = api_settings(&sim.base_url());
-    api.dhis2_timeout_secs = 1;
-    let client = Dhis2Client::new(&api).unwrap();
-    sim.push_fault(Fault::Hang);
-    let started = Instant::now();
-    let error = client
-        .post_data_value_set(&good_payload())
-        .await
-        .unwrap_err();
-    assert_eq!(error, Dhis2Error::Timeout);
-    assert!(error.is_retryable());
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
-}
-
-#[tokio::test]
-async fn unreachable_dhis2_is_a_transport_error() {
-    // Bind then release a port: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let client = Dhis2Client::new(&api_settings(&format!("http://127.0.0.1:{port}"))).unwrap();
-    let error = client.system_info().await.unwrap_err();
-    assert!(matches!(error, Dhis2Error::Transport(_)), "{error:?}");
-    assert!(error.is_retryable());
-}
-
-#[tokio::test]
 async fn reads_not_found_and_bad_config() {
     let sim = start_sim("2.40.3").await;
     let client = client_for(&sim);
@@ -359,93 +289,4 @@ async fn reads_not_found_and_bad_config() {
         Dhis2Client::new(&api),
         Err(Dhis2Error::InvalidConfig(_))
     ));
-}
-
-fn tracker_payload() -> Value {
-    json!({ "trackedEntities": [{
-        "trackedEntity": "Kj6vYde4LHh", "trackedEntityType": PERSON, "orgUnit": MOYAMBA_CHC,
-        "enrollments": [{ "enrollment": "MNWZ6hnuhSw", "program": MALARIA_PROGRAM, "orgUnit": MOYAMBA_CHC,
-            "enrolledAt": "2024-01-10", "occurredAt": "2024-01-10", "status": "ACTIVE" }]
-    }]})
-}
-
-#[tokio::test]
-async fn tracker_sync_ok_then_validation_error() {
-    for version in ["2.38.7", "2.40.3", "2.41.0"] {
-        let sim = start_sim(version).await;
-        let client = client_for(&sim);
-        let outcome = client
-            .post_tracker(&tracker_payload(), TrackerMode::Sync)
-            .await
-            .unwrap();
-        assert_eq!(outcome.status, ImportStatus::Success, "{version}");
-        assert_eq!(outcome.counts.imported, 2, "{version}");
-        let request = last_request(&sim);
-        assert_eq!(request.path, "/api/tracker");
-        assert_eq!(request.query.as_deref(), Some("async=false"));
-
-        let bad = json!({ "trackedEntities": [{ "trackedEntity": "Kj6vYde4LHx", "trackedEntityType": "Q9GufDoplCL", "orgUnit": MOYAMBA_CHC }] });
-        let outcome = client.post_tracker(&bad, TrackerMode::Sync).await.unwrap();
-        assert_eq!(outcome.http_status, 409, "{version}");
-        assert_eq!(outcome.status, ImportStatus::Error);
-        assert_eq!(outcome.counts.ignored, 1);
-        let conflict = &outcome.conflicts[0];
-        assert_eq!(conflict.error_code.as_deref(), Some("E1005"));
-        assert_eq!(conflict.property.as_deref(), Some("TRACKED_ENTITY"));
-        assert_eq!(conflict.object.as_deref(), Some("Kj6vYde4LHx"));
-    }
-}
-
-#[tokio::test]
-async fn tracker_async_polls_the_job_then_reads_its_report() {
-    let mode = TrackerMode::Async {
-        poll_interval: Duration::from_millis(50),
-        max_wait: Duration::from_secs(5),
-    };
-    for version in ["2.38.7", "2.40.3", "2.41.0"] {
-        let sim = start_sim(version).await;
-        let outcome = client_for(&sim)
-            .post_tracker(&tracker_payload(), mode)
-            .await
-            .unwrap();
-        assert_eq!(outcome.status, ImportStatus::Success, "{version}");
-        assert_eq!(outcome.counts.imported, 2, "{version}");
-        let requests = sim.received();
-        let post = &requests[0];
-        assert_eq!(
-            (post.method.as_str(), post.query.as_deref()),
-            ("POST", Some("async=true"))
-        );
-        let job = requests[1]
-            .path
-            .strip_prefix("/api/tracker/jobs/")
-            .unwrap()
-            .to_owned();
-        assert_eq!(requests[1].method, "GET");
-        let last = requests.last().unwrap();
-        assert_eq!(
-            last.path,
-            format!("/api/tracker/jobs/{job}/report"),
-            "{version}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn tracker_async_faults_before_the_job_starts_are_errors() {
-    let sim = start_sim("2.41.0").await;
-    let mode = TrackerMode::Async {
-        poll_interval: Duration::from_millis(20),
-        max_wait: Duration::from_secs(2),
-    };
-    sim.push_fault(Fault::HtmlError(504));
-    let error = client_for(&sim)
-        .post_tracker(&tracker_payload(), mode)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error, Dhis2Error::Server { status: 504, .. }),
-        "{error:?}"
-    );
-    assert_eq!(sim.received().len(), 1, "no polling without a job");
 }
