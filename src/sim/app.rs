@@ -128,7 +128,7 @@ impl SimApp {
         }
         let user = match auth::authenticate(state, req, &version) {
             Ok(user) => user,
-            Err(rejection) => return Outcome::Respond(rejection),
+            Err(rejection) => return Outcome::Respond(*rejection),
         };
         if req.segments.is_none() {
             return Outcome::Respond(routes::no_handler(req));

@@ -13,6 +13,9 @@ use super::state::SimState;
 use super::version::Dhis2Version;
 use super::webmessage::WebMessage;
 
+/// The response sent instead of serving the request (boxed: responses are large).
+pub type Rejection = Box<Response>;
+
 const V1_PREFIX: &str = "d2pat_";
 const V1_RANDOM_LEN: usize = 32;
 const V1_CHECKSUM_LEN: usize = 10;
@@ -22,9 +25,9 @@ pub fn authenticate(
     state: &SimState,
     req: &ApiRequest,
     version: &Dhis2Version,
-) -> Result<User, Response> {
+) -> Result<User, Rejection> {
     let Some(header) = req.header("authorization") else {
-        return Err(anonymous(state, req, version));
+        return Err(Box::new(anonymous(state, req, version)));
     };
     let (scheme, credentials) = header.split_once(' ').unwrap_or((header, ""));
     if scheme.eq_ignore_ascii_case("basic") {
@@ -33,7 +36,7 @@ pub fn authenticate(
         api_token(state, req, version, credentials)
     } else {
         // No other scheme (Bearer, Digest...) is configured on a stock DHIS2.
-        Err(anonymous(state, req, version))
+        Err(Box::new(anonymous(state, req, version)))
     }
 }
 
@@ -54,8 +57,8 @@ fn anonymous(state: &SimState, req: &ApiRequest, version: &Dhis2Version) -> Resp
         .body(())
 }
 
-fn basic(state: &SimState, credentials: &str) -> Result<User, Response> {
-    let unauthorized = |message: &str| WebMessage::error(401, message).into_response();
+fn basic(state: &SimState, credentials: &str) -> Result<User, Rejection> {
+    let unauthorized = |message: &str| Box::new(WebMessage::error(401, message).into_response());
     let decoded = STANDARD
         .decode(credentials)
         .ok()
@@ -83,12 +86,11 @@ fn api_token(
     req: &ApiRequest,
     version: &Dhis2Version,
     token: &str,
-) -> Result<User, Response> {
+) -> Result<User, Rejection> {
     // A PAT failure carries `WWW-Authenticate: ApiToken` (DhisApiTokenAuthenticationEntryPoint).
     let reject = |code: u16, message: &str| {
-        WebMessage::error(code, message)
-            .header("www-authenticate", "ApiToken")
-            .into_response()
+        let message = WebMessage::error(code, message).header("www-authenticate", "ApiToken");
+        Box::new(message.into_response())
     };
     let bad_request_from_41 = if version.validates_pat_checksum() {
         400

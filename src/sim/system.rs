@@ -85,11 +85,11 @@ pub fn info(ctx: &Ctx) -> Response {
         "isMetadataVersionEnabled": true,
         "isMetadataSyncEnabled": false,
     });
-    if let Some(object) = info.as_object_mut() {
-        if !ctx.user.is_superuser() {
-            for key in SENSITIVE {
-                object.remove(key);
-            }
+    if let Some(object) = info.as_object_mut()
+        && !ctx.user.is_superuser()
+    {
+        for key in SENSITIVE {
+            object.remove(key);
         }
     }
     respond_with_fields(ctx, &info, "*")

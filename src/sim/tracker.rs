@@ -56,7 +56,7 @@ pub fn post(ctx: &Ctx) -> Response {
         .into_response()
 }
 
-fn param_or<'a>(ctx: &'a Ctx, name: &str, default: &'a str) -> String {
+fn param_or(ctx: &Ctx, name: &str, default: &str) -> String {
     ctx.req.param(name).unwrap_or(default).to_ascii_uppercase()
 }
 
