@@ -3,6 +3,7 @@
 pub mod mappings;
 pub mod migrate;
 pub mod pool;
+pub mod redacted;
 pub mod submissions;
 pub mod tokens;
 pub mod users;

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
+use crate::db::redacted::Redacted;
+
 /// An API token found by its digest, with what authentication needs of its owner.
 #[derive(Debug, Clone)]
 pub struct ApiTokenMatch {
@@ -36,7 +38,7 @@ pub async fn insert_api_token(
         .query_one(
             "INSERT INTO user_apitoken (user_id, token_sha256, expires_at) VALUES ($1, $2, $3) \
              RETURNING id",
-            &[&user_id, &token_sha256, &expires_at],
+            &[&user_id, &Redacted(token_sha256), &expires_at],
         )
         .await?;
     Ok(row.get(0))
@@ -49,7 +51,7 @@ pub async fn api_token_by_digest(
     let row = db
         .query_opt(
             "SELECT id, user_id, is_active, expires_at FROM user_apitoken WHERE token_sha256 = $1",
-            &[&token_sha256],
+            &[&Redacted(token_sha256)],
         )
         .await?;
     Ok(row.map(|r| ApiTokenMatch {
@@ -149,7 +151,7 @@ pub async fn insert_refresh_token(
 ) -> Result<(), tokio_postgres::Error> {
     db.execute(
         "INSERT INTO refresh_tokens (user_id, family, token_sha256, expires_at) VALUES ($1, $2, $3, $4)",
-        &[&user_id, &family, &token_sha256, &expires_at],
+        &[&user_id, &family, &Redacted(token_sha256), &expires_at],
     )
     .await?;
     Ok(())
@@ -184,7 +186,7 @@ pub async fn claim_refresh_token(
             "UPDATE refresh_tokens SET used_at = now() \
              WHERE token_sha256 = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now() \
              RETURNING user_id, family",
-            &[&token_sha256],
+            &[&Redacted(token_sha256)],
         )
         .await?;
     if let Some(row) = claimed {
@@ -197,7 +199,7 @@ pub async fn claim_refresh_token(
         .query_opt(
             "SELECT user_id, family, used_at IS NOT NULL OR revoked_at IS NOT NULL \
              FROM refresh_tokens WHERE token_sha256 = $1",
-            &[&token_sha256],
+            &[&Redacted(token_sha256)],
         )
         .await?
     else {
@@ -221,7 +223,7 @@ pub async fn revoke_refresh_family_of(
         .execute(
             "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE family = \
              (SELECT family FROM refresh_tokens WHERE token_sha256 = $1)",
-            &[&token_sha256],
+            &[&Redacted(token_sha256)],
         )
         .await?;
     Ok(n > 0)

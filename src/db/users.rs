@@ -6,6 +6,8 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use crate::db::redacted::Redacted;
+
 /// Every column but the password hash, in the order `UserRow::from_row` reads them.
 const COLUMNS: &str = "id, uid, username, firstname, lastname, email, telephone, role, \
     is_active, failed_attempts, locked_until, last_login, created, updated";
@@ -100,7 +102,7 @@ pub async fn insert(
             &sql,
             &[
                 &user.username,
-                &user.password_hash,
+                &Redacted(&user.password_hash),
                 &user.firstname,
                 &user.lastname,
                 &user.email,
@@ -169,7 +171,7 @@ pub async fn set_password_hash(
         .execute(
             "UPDATE users SET password = $2, failed_attempts = 0, locked_until = NULL, \
              updated = now() WHERE id = $1",
-            &[&id, &hash],
+            &[&id, &Redacted(hash)],
         )
         .await?;
     Ok(n == 1)

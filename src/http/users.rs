@@ -1,13 +1,19 @@
-//! User accounts and API tokens (/api/v2/user, /api/v2/users…, /api/v2/me).
+//! User accounts and API tokens (/api/v2/user, /api/v2/users…, /api/v2/me). The original's
+//! routes and response keys, working: creation, the paginated list (never with hashes), partial
+//! updates, password changes, deactivation, and API tokens stored hashed.
 
 use chrono::{DateTime, Utc};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::auth::accounts;
-use crate::db::users::UserRow;
+use crate::auth::accounts::{self, NewAccount};
+use crate::auth::api_tokens::{self, IssuedToken};
+use crate::auth::{AuthError, Role};
+use crate::db::users::{UserChanges, UserFilter, UserRow};
 use crate::http::auth::ApiAuth;
-use crate::http::{ApiError, Tag};
+use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
 
 pub struct UsersApi {
@@ -50,8 +56,325 @@ impl From<UserRow> for UserView {
     }
 }
 
+/// A new user. The original's camelCase keys (`firstName`, `lastName`, `isActive`,
+/// `isAdminUser`) are accepted too. Without `role`, `isAdminUser: true` means admin and
+/// anything else `viewer`.
+#[derive(Object)]
+pub struct CreateUserBody {
+    pub username: String,
+    /// At least 8 characters.
+    #[oai(write_only)]
+    pub password: String,
+    pub firstname: Option<String>,
+    #[oai(rename = "firstName")]
+    pub first_name: Option<String>,
+    pub lastname: Option<String>,
+    #[oai(rename = "lastName")]
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub telephone: Option<String>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+    #[oai(rename = "isActive")]
+    pub is_active_camel: Option<bool>,
+    #[oai(rename = "isAdminUser")]
+    pub is_admin_user: Option<bool>,
+}
+
+/// Fields to change; absent fields stay as they are (`email: null` clears the email).
+#[derive(Object)]
+pub struct UpdateUserBody {
+    pub username: Option<String>,
+    pub firstname: Option<String>,
+    #[oai(rename = "firstName")]
+    pub first_name: Option<String>,
+    pub lastname: Option<String>,
+    #[oai(rename = "lastName")]
+    pub last_name: Option<String>,
+    pub email: MaybeUndefined<String>,
+    pub telephone: Option<String>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+    #[oai(rename = "isActive")]
+    pub is_active_camel: Option<bool>,
+}
+
+/// A password change: your own (with `old_password`), or anyone's as an admin.
+#[derive(Object)]
+pub struct PasswordBody {
+    #[oai(write_only)]
+    pub old_password: Option<String>,
+    /// At least 8 characters.
+    #[oai(write_only)]
+    pub new_password: String,
+}
+
+#[derive(Object)]
+pub struct CreatedBody {
+    /// `User created successfully!`
+    pub message: String,
+    pub uid: String,
+    pub user: UserView,
+}
+
+#[derive(Object)]
+pub struct UserMessage {
+    pub message: String,
+    pub user: UserView,
+}
+
+#[derive(Object)]
+pub struct Message {
+    pub message: String,
+}
+
+/// A new API token, shown this once: send it as `Authorization: Token <token>`.
+#[derive(Object)]
+pub struct TokenBody {
+    pub message: String,
+    /// 40 hexadecimal characters.
+    pub token: String,
+    /// When the token stops working (`auth.api_token_ttl_days` from now).
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// One page of users, newest first.
+#[derive(Object)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub total: i64,
+    pub page: u32,
+    pub total_pages: i64,
+    pub page_size: u32,
+}
+
+#[derive(ApiResponse)]
+pub enum CreatedResponse {
+    #[oai(status = 201)]
+    Created(Json<CreatedBody>),
+}
+
+#[derive(ApiResponse)]
+pub enum TokenResponse {
+    #[oai(status = 201)]
+    Created(Json<TokenBody>),
+}
+
+fn token_body(message: &str, issued: IssuedToken) -> TokenResponse {
+    TokenResponse::Created(Json(TokenBody {
+        message: message.to_owned(),
+        token: issued.token,
+        expires: issued.expires_at,
+    }))
+}
+
+fn non_blank(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+impl UsersApi {
+    async fn create(&self, body: CreateUserBody) -> Result<CreatedResponse, ApiError> {
+        let role = body
+            .role
+            .or(body.is_admin_user.filter(|a| *a).map(|_| Role::Admin));
+        let user = accounts::create(
+            self.state.db(),
+            NewAccount {
+                username: body.username.trim().to_owned(),
+                password: body.password,
+                firstname: body.firstname.or(body.first_name).unwrap_or_default(),
+                lastname: body.lastname.or(body.last_name).unwrap_or_default(),
+                email: non_blank(body.email),
+                telephone: body.telephone.unwrap_or_default(),
+                role,
+                is_active: body.is_active.or(body.is_active_camel).unwrap_or(true),
+            },
+        )
+        .await?;
+        Ok(CreatedResponse::Created(Json(CreatedBody {
+            message: "User created successfully!".into(),
+            uid: user.uid.clone(),
+            user: user.into(),
+        })))
+    }
+}
+
 #[OpenApi(tag = "Tag::Users")]
 impl UsersApi {
+    /// Create a user (admin). 409 when the username is taken.
+    #[oai(path = "/api/v2/user", method = "post")]
+    async fn create_user(
+        &self,
+        _auth: ApiAuth,
+        body: Json<CreateUserBody>,
+    ) -> Result<CreatedResponse, ApiError> {
+        self.create(body.0).await
+    }
+
+    /// Create a user (admin); same as POST /api/v2/user.
+    #[oai(path = "/api/v2/users", method = "post")]
+    async fn create_users(
+        &self,
+        _auth: ApiAuth,
+        body: Json<CreateUserBody>,
+    ) -> Result<CreatedResponse, ApiError> {
+        self.create(body.0).await
+    }
+
+    /// List users (admin), newest first, filtered and paginated. `is_admin` is the original's
+    /// filter: `true` means `role=admin`.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/api/v2/users", method = "get")]
+    async fn list_users(
+        &self,
+        _auth: ApiAuth,
+        uid: Query<Option<String>>,
+        username: Query<Option<String>>,
+        email: Query<Option<String>>,
+        is_active: Query<Option<bool>>,
+        role: Query<Option<Role>>,
+        is_admin: Query<Option<bool>>,
+        page: Query<Option<u32>>,
+        page_size: Query<Option<u32>>,
+    ) -> Result<Json<UserPage>, ApiError> {
+        let page = page.0.unwrap_or(1);
+        let page_size = page_size.0.unwrap_or(20);
+        let mut details = Vec::new();
+        if page < 1 {
+            details.push(FieldError {
+                field: "page".into(),
+                message: "must be 1 or more".into(),
+            });
+        }
+        if !(1..=100).contains(&page_size) {
+            details.push(FieldError {
+                field: "page_size".into(),
+                message: "must be between 1 and 100".into(),
+            });
+        }
+        if !details.is_empty() {
+            return Err(ApiError::bad_request("invalid pagination", details));
+        }
+        let role = match (role.0, is_admin.0) {
+            (Some(r), _) => Some(r.as_str().to_owned()),
+            (None, Some(true)) => Some(Role::Admin.as_str().to_owned()),
+            _ => None,
+        };
+        let filter = UserFilter {
+            uid: non_blank(uid.0),
+            username: non_blank(username.0),
+            email: non_blank(email.0),
+            is_active: is_active.0,
+            role,
+        };
+        let (rows, total) = accounts::list(self.state.db(), &filter, page, page_size).await?;
+        let size = i64::from(page_size);
+        Ok(Json(UserPage {
+            items: rows.into_iter().map(UserView::from).collect(),
+            total,
+            page,
+            total_pages: (total + size - 1) / size,
+            page_size,
+        }))
+    }
+
+    /// One user (admin). 404 `User not found`.
+    #[oai(path = "/api/v2/users/:uid", method = "get")]
+    async fn get_user(&self, _auth: ApiAuth, uid: Path<String>) -> Result<Json<UserView>, ApiError> {
+        Ok(Json(accounts::by_uid(self.state.db(), &uid.0).await?.into()))
+    }
+
+    /// Change a user (admin): only the fields given. Deactivating ends the user's sessions.
+    #[oai(path = "/api/v2/users/:uid", method = "put")]
+    async fn update_user(
+        &self,
+        auth: ApiAuth,
+        uid: Path<String>,
+        body: Json<UpdateUserBody>,
+    ) -> Result<Json<UserMessage>, ApiError> {
+        let body = body.0;
+        let is_active = body.is_active.or(body.is_active_camel);
+        if auth.0.uid == uid.0 && (is_active == Some(false) || body.role.is_some_and(|r| r != auth.0.role)) {
+            return Err(AuthError::Conflict(
+                "you cannot deactivate yourself or change your own role".into(),
+            )
+            .into());
+        }
+        let changes = UserChanges {
+            username: body.username.map(|u| u.trim().to_owned()),
+            firstname: body.firstname.or(body.first_name),
+            lastname: body.lastname.or(body.last_name),
+            email: match body.email {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(e) => Some(non_blank(Some(e))),
+            },
+            telephone: body.telephone,
+            role: body.role.map(|r| r.as_str().to_owned()),
+            is_active,
+        };
+        let user = accounts::update(self.state.db(), &uid.0, changes).await?;
+        Ok(Json(UserMessage {
+            message: "User updated successfully".into(),
+            user: user.into(),
+        }))
+    }
+
+    /// Deactivate a user (admin); the row stays for the logs. You cannot deactivate yourself.
+    #[oai(path = "/api/v2/users/:uid", method = "delete")]
+    async fn deactivate_user(
+        &self,
+        auth: ApiAuth,
+        uid: Path<String>,
+    ) -> Result<Json<UserMessage>, ApiError> {
+        let user = accounts::deactivate(self.state.db(), &auth.0, &uid.0).await?;
+        Ok(Json(UserMessage {
+            message: "User deactivated".into(),
+            user: user.into(),
+        }))
+    }
+
+    /// Change a password: your own with `old_password`, or anyone's as an admin. Ends the
+    /// user's JWT sessions and lifts a lock-out.
+    #[oai(path = "/api/v2/users/:uid/password", method = "post")]
+    async fn change_password(
+        &self,
+        auth: ApiAuth,
+        uid: Path<String>,
+        body: Json<PasswordBody>,
+    ) -> Result<Json<Message>, ApiError> {
+        accounts::change_password(
+            self.state.db(),
+            &auth.0,
+            &uid.0,
+            body.old_password.as_deref(),
+            &body.new_password,
+        )
+        .await?;
+        Ok(Json(Message {
+            message: "Password changed".into(),
+        }))
+    }
+
+    /// Create an API token for yourself, valid `auth.api_token_ttl_days` (365 by default). Your
+    /// other API tokens stop working, as in the original.
+    #[oai(path = "/api/v2/users/getToken", method = "post")]
+    async fn get_token(&self, auth: ApiAuth) -> Result<TokenResponse, ApiError> {
+        let days = self.state.settings().auth.api_token_ttl_days;
+        let issued =
+            api_tokens::issue_replacing_all(self.state.db(), auth.0.user_id, Some(days)).await?;
+        Ok(token_body("Token created successfully", issued))
+    }
+
+    /// Replace your live API token with a new one: the new token is stored before the old one
+    /// is revoked, so you are never left without one. 404 when you have no live token.
+    #[oai(path = "/api/v2/users/refreshToken", method = "post")]
+    async fn refresh_token(&self, auth: ApiAuth) -> Result<TokenResponse, ApiError> {
+        let days = self.state.settings().auth.api_token_ttl_days;
+        let issued = api_tokens::rotate(self.state.db(), auth.0.user_id, days).await?;
+        Ok(token_body("Token refreshed successfully", issued))
+    }
+
     /// The caller's own account.
     #[oai(path = "/api/v2/me", method = "get")]
     async fn me(&self, auth: ApiAuth) -> Result<Json<UserView>, ApiError> {

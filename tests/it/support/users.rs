@@ -82,3 +82,43 @@ pub async fn api_token(app: &TestApp, user: &TestUser) -> String {
     pool.close();
     issued.token
 }
+
+/// A plain connection to the test app's database, for checks and for planting old data.
+pub async fn sql(app: &TestApp) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(&app.db_url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test database");
+    tokio::spawn(conn);
+    client
+}
+
+/// Sends a request with an `Authorization` header.
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    authorization: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .request(method, app.url(path))
+        .header("Authorization", authorization);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    req.send().await.expect("request")
+}
+
+/// Logs in over HTTP; returns the session JSON (`access_token`, `refresh_token`, …).
+pub async fn login(app: &TestApp, user: &TestUser) -> serde_json::Value {
+    let response = app
+        .client
+        .post(app.url("/api/v2/auth/login"))
+        .json(&serde_json::json!({"username": user.username, "password": user.password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 200, "login of {}", user.username);
+    response.json().await.expect("session JSON")
+}
