@@ -1,0 +1,85 @@
+//! API tokens over HTTP: `getToken` (201, 40 hex, 365 days, replaces the others) and
+//! `refreshToken` (new token stored before the old one is revoked; 404 without a live token).
+
+use dhis2gw::auth::Role;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::support::users::{call, create_user};
+use crate::support::{TestApp, test_settings};
+
+async fn me_status(app: &TestApp, token: &str) -> u16 {
+    call(app, Method::GET, "/api/v2/me", &format!("Token {token}"), None)
+        .await
+        .status()
+        .as_u16()
+}
+
+fn days_until(body: &Value) -> i64 {
+    let expires: chrono::DateTime<chrono::Utc> =
+        body["expires"].as_str().unwrap().parse().unwrap();
+    (expires - chrono::Utc::now()).num_hours().div_euclid(24) + 1
+}
+
+#[tokio::test]
+async fn get_token_issues_a_40_hex_token_for_365_days_and_replaces_the_old_one() {
+    let app = TestApp::spawn().await;
+    let user = create_user(&app, Role::Viewer).await;
+    let response = call(&app, Method::POST, "/api/v2/users/getToken", &user.basic(), None).await;
+    assert_eq!(response.status(), 201);
+    let first: Value = response.json().await.unwrap();
+    assert_eq!(first["message"], "Token created successfully");
+    let token = first["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 40);
+    assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(days_until(&first), 365);
+    assert_eq!(me_status(&app, &token).await, 200);
+
+    // Asked for again with the token itself: a new one, and the first stops working.
+    let response = call(&app, Method::POST, "/api/v2/users/getToken", &format!("Token {token}"), None).await;
+    assert_eq!(response.status(), 201);
+    let second: Value = response.json().await.unwrap();
+    let second = second["token"].as_str().unwrap().to_owned();
+    assert_ne!(second, token);
+    assert_eq!(me_status(&app, &second).await, 200);
+    assert_eq!(me_status(&app, &token).await, 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn refresh_token_rotates_and_is_404_without_a_live_token() {
+    let mut settings = test_settings().await;
+    settings.auth.api_token_ttl_days = 30;
+    let app = TestApp::spawn_with(settings).await;
+    let user = create_user(&app, Role::Submitter).await;
+
+    let response = call(&app, Method::POST, "/api/v2/users/refreshToken", &user.basic(), None).await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "No active token found to refresh");
+
+    let got: Value = call(&app, Method::POST, "/api/v2/users/getToken", &user.basic(), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(days_until(&got), 30, "auth.api_token_ttl_days");
+    let old = got["token"].as_str().unwrap().to_owned();
+    let response = call(&app, Method::POST, "/api/v2/users/refreshToken", &format!("Token {old}"), None).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "Token refreshed successfully");
+    let new = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(new.len(), 40);
+    assert_eq!(me_status(&app, &new).await, 200);
+    assert_eq!(me_status(&app, &old).await, 401);
+
+    // An expired token is not a live one.
+    let db = crate::support::users::sql(&app).await;
+    db.execute("UPDATE user_apitoken SET expires_at = now() - interval '1 minute'", &[])
+        .await
+        .unwrap();
+    let response = call(&app, Method::POST, "/api/v2/users/refreshToken", &user.basic(), None).await;
+    assert_eq!(response.status(), 404);
+    app.stop().await;
+}
