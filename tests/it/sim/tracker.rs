@@ -155,3 +155,60 @@ async fn async_import_is_a_job_with_notifications_and_a_report() {
         sim.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn sync_reports_match_the_older_shapes() {
+    let sim = start_sim("2.38.7").await;
+    let payload = docs_payload("tracker_post_request_flat.json");
+    for (version, name) in [
+        ("2.38.7", "tracker_report_ok_2.38-2.39.json"),
+        ("2.40.3", "tracker_report_ok_2.40.json"),
+    ] {
+        sim.set_version(version);
+        let (status, report) = send(post_json(&sim, "/api/tracker?async=false", &payload)).await;
+        assert_eq!(status, 200);
+        assert_same_shape(&report, &fixture(name), &[]);
+    }
+    let bad = json!({ "trackedEntities": [{ "trackedEntity": "Kj6vYde4LHh", "trackedEntityType": "Q9GufDoplCL", "orgUnit": MOYAMBA_CHC }] });
+    let (status, report) = send(post_json(&sim, "/api/tracker?async=false", &bad)).await;
+    assert_eq!(status, 409);
+    assert_same_shape(
+        &report,
+        &fixture("tracker_report_validation_error_409_2.38-2.40.json"),
+        &[],
+    );
+}
+
+#[tokio::test]
+async fn atomic_mode_object_keeps_the_valid_objects_and_still_answers_409() {
+    let sim = start_sim("2.40.3").await;
+    let event = json!({ "event": "STPIK5YTi4f", "program": "VruzuaheZll", "programStage": "TIAEKDEHUXG", "orgUnit": MOYAMBA_CHC });
+    let (status, _) = send(post_json(
+        &sim,
+        "/api/tracker?async=false",
+        &json!({ "events": [event] }),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let te = json!({ "trackedEntity": "aVcGf9iO8Xp", "trackedEntityType": PERSON, "orgUnit": MOYAMBA_CHC });
+    let mixed = json!({ "trackedEntities": [te], "events": [event] });
+    let path = "/api/tracker?async=false&atomicMode=OBJECT&importStrategy=CREATE";
+    let (status, report) = send(post_json(&sim, path, &mixed)).await;
+    assert_eq!(status, 409);
+    // That fixture lists only the EVENT type report; the server lists all four.
+    let other_types = [
+        "$.bundleReport.typeReportMap.ENROLLMENT",
+        "$.bundleReport.typeReportMap.RELATIONSHIP",
+        "$.bundleReport.typeReportMap.TRACKED_ENTITY",
+    ];
+    let expected = fixture("tracker_report_partial_atomic_object_2.40.json");
+    assert_same_shape(&report, &expected, &other_types);
+    assert_eq!(
+        report["validationReport"]["errorReports"][0]["message"],
+        "Event: `STPIK5YTi4f`, already exists."
+    );
+    assert_eq!(
+        report["stats"],
+        json!({"created": 1, "updated": 0, "deleted": 0, "ignored": 1, "total": 2})
+    );
+}
