@@ -83,24 +83,26 @@ pub async fn login_with_password(
     let verified = password::verify_blocking(password.to_owned(), stored).await;
     let max = i32::try_from(settings.login_max_failures).unwrap_or(i32::MAX);
     let window = settings.login_window_secs as f64;
-    let Some(user) = user.filter(|_| verified != Verified::No) else {
-        if let Some(u) = users::by_username(&db, username).await? {
-            if users::record_failure(&db, u.id, max, window)
-                .await?
-                .is_some()
+    let user = match user {
+        Some(user) if verified != Verified::No => user,
+        user => {
+            if let Some(u) = &user
+                && users::record_failure(&db, u.id, max, window)
+                    .await?
+                    .is_some()
             {
                 tracing::warn!(user_uid = %u.uid, "user locked out after repeated failed logins");
             }
+            if let Some(ip) = &ip
+                && tokens::record_ip_failure(&db, ip, max, window)
+                    .await?
+                    .is_some()
+            {
+                tracing::warn!(client_ip = %ip, "address throttled after repeated failed logins");
+            }
+            tracing::info!("login failed: bad username or password");
+            return Err(AuthError::BadCredentials);
         }
-        if let Some(ip) = &ip
-            && tokens::record_ip_failure(&db, ip, max, window)
-                .await?
-                .is_some()
-        {
-            tracing::warn!(client_ip = %ip, "address throttled after repeated failed logins");
-        }
-        tracing::info!("login failed: bad username or password");
-        return Err(AuthError::BadCredentials);
     };
     if !user.is_active {
         tracing::info!(user_uid = %user.uid, "login refused: account deactivated");

@@ -160,7 +160,10 @@ pub async fn run_user(settings: Settings, command: UserCommand) -> anyhow::Resul
             )
             .await
             .map_err(explain)?;
-            println!("created {} ({}, uid {})", user.username, user.role, user.uid);
+            println!(
+                "created {} ({}, uid {})",
+                user.username, user.role, user.uid
+            );
         }
         UserCommand::Passwd { username } => {
             let user = user_named(&pool, &username).await?;
@@ -177,10 +180,17 @@ pub async fn run_user(settings: Settings, command: UserCommand) -> anyhow::Resul
             );
             for u in users::all(&pool.get().await?).await? {
                 let locked = u.locked_until.is_some_and(|t| t > chrono::Utc::now());
-                let last = u.last_login.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+                let last = u
+                    .last_login
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "-".into());
                 println!(
                     "{:<11}  {:<24}  {:<9}  {:<6}  {:<6}  {last}",
-                    u.uid, u.username, u.role, yes_no(u.is_active), yes_no(locked)
+                    u.uid,
+                    u.username,
+                    u.role,
+                    yes_no(u.is_active),
+                    yes_no(locked)
                 );
             }
         }
@@ -234,7 +244,10 @@ pub async fn run_token(settings: Settings, command: TokenCommand) -> anyhow::Res
                 .expires_at
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_else(|| "never".into());
-            eprintln!("API token {} for {user}, expires {expires}; it is shown only now:", issued.id);
+            eprintln!(
+                "API token {} for {user}, expires {expires}; it is shown only now:",
+                issued.id
+            );
             println!("{}", issued.token);
         }
         TokenCommand::List { user } => {

@@ -17,7 +17,11 @@ impl fmt::Debug for Redacted<'_> {
 }
 
 impl ToSql for Redacted<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
         self.0.to_sql(ty, out)
     }
 

@@ -64,7 +64,9 @@ impl SessionApi {
     async fn answer(&self, session: Session) -> Result<SessionResponse, ApiError> {
         let user = crate::auth::accounts::by_uid(self.state.db(), &session.principal.uid).await?;
         Ok(SessionResponse::Ok(Json(SessionBody {
-            expires_in: (session.access_expires_at - Utc::now()).num_seconds().max(0),
+            expires_in: (session.access_expires_at - Utc::now())
+                .num_seconds()
+                .max(0),
             access_token: session.access_token,
             token_type: "Bearer".into(),
             expires_at: session.access_expires_at,
@@ -103,7 +105,8 @@ impl SessionApi {
     #[oai(path = "/api/v2/auth/refresh", method = "post")]
     async fn refresh(&self, body: Json<RefreshBody>) -> Result<SessionResponse, ApiError> {
         let settings = self.state.settings();
-        let session = session::refresh(self.state.db(), &settings.auth, &body.refresh_token).await?;
+        let session =
+            session::refresh(self.state.db(), &settings.auth, &body.refresh_token).await?;
         self.answer(session).await
     }
 

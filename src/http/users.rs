@@ -280,8 +280,14 @@ impl UsersApi {
 
     /// One user (admin). 404 `User not found`.
     #[oai(path = "/api/v2/users/:uid", method = "get")]
-    async fn get_user(&self, _auth: ApiAuth, uid: Path<String>) -> Result<Json<UserView>, ApiError> {
-        Ok(Json(accounts::by_uid(self.state.db(), &uid.0).await?.into()))
+    async fn get_user(
+        &self,
+        _auth: ApiAuth,
+        uid: Path<String>,
+    ) -> Result<Json<UserView>, ApiError> {
+        Ok(Json(
+            accounts::by_uid(self.state.db(), &uid.0).await?.into(),
+        ))
     }
 
     /// Change a user (admin): only the fields given. Deactivating ends the user's sessions.
@@ -294,7 +300,9 @@ impl UsersApi {
     ) -> Result<Json<UserMessage>, ApiError> {
         let body = body.0;
         let is_active = body.is_active.or(body.is_active_camel);
-        if auth.0.uid == uid.0 && (is_active == Some(false) || body.role.is_some_and(|r| r != auth.0.role)) {
+        if auth.0.uid == uid.0
+            && (is_active == Some(false) || body.role.is_some_and(|r| r != auth.0.role))
+        {
             return Err(AuthError::Conflict(
                 "you cannot deactivate yourself or change your own role".into(),
             )

@@ -55,7 +55,10 @@ async fn basic_and_token_authenticate_and_me_shows_no_hash() {
     assert_eq!(body["username"], user.username);
     assert_eq!(body["role"], "submitter");
     assert!(body["last_login"].is_string(), "{body}");
-    assert!(!text.contains("argon2") && !text.contains("password"), "{text}");
+    assert!(
+        !text.contains("argon2") && !text.contains("password"),
+        "{text}"
+    );
 
     let token = api_token(&app, &user).await;
     let db = sql(&app).await;
@@ -101,7 +104,10 @@ async fn missing_and_malformed_headers_are_401_never_500() {
         "Basic !!!not-base64!!!".to_owned(),
         format!("Basic {}", b64("no-colon-here")),
         format!("Basic {}", b64(":empty-user")),
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode([0xff, 0xfe, b':'])),
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode([0xff, 0xfe, b':'])
+        ),
         "Token".to_owned(),
         "Token    ".to_owned(),
         "Bearer".to_owned(),
@@ -160,14 +166,24 @@ async fn bcrypt_hashes_from_the_original_verify_and_are_upgraded_to_argon2id() {
             .get(0);
         assert!(stored.starts_with(prefix), "a failed login changes nothing");
 
-        assert_eq!(get_me(&app, Some(&header("@dm1n-legacy"))).await.status(), 200);
+        assert_eq!(
+            get_me(&app, Some(&header("@dm1n-legacy"))).await.status(),
+            200
+        );
         let stored: String = db
             .query_one("SELECT password FROM users WHERE username = $1", &[&name])
             .await
             .unwrap()
             .get(0);
-        assert!(stored.starts_with("$argon2id$"), "upgraded: {}", &stored[..10]);
-        assert_eq!(get_me(&app, Some(&header("@dm1n-legacy"))).await.status(), 200);
+        assert!(
+            stored.starts_with("$argon2id$"),
+            "upgraded: {}",
+            &stored[..10]
+        );
+        assert_eq!(
+            get_me(&app, Some(&header("@dm1n-legacy"))).await.status(),
+            200
+        );
         assert_unauthorized(get_me(&app, Some(&header("wrong"))).await).await;
     }
     app.stop().await;
@@ -189,7 +205,10 @@ async fn expired_and_revoked_api_tokens_are_refused() {
     .await
     .unwrap();
     let body = assert_unauthorized(get_me(&app, Some(&header)).await).await;
-    assert!(body["error"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
 
     let second = api_token(&app, &user).await;
     db.execute(
@@ -222,7 +241,10 @@ async fn a_deactivated_user_is_refused_by_every_scheme() {
 
     for header in [&user.basic(), &token, &bearer] {
         let body = assert_unauthorized(get_me(&app, Some(header)).await).await;
-        assert!(body["error"].as_str().unwrap().contains("deactivated"), "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("deactivated"),
+            "{body}"
+        );
     }
     let refreshed = app
         .client
@@ -245,7 +267,14 @@ async fn a_role_outside_the_policy_gets_403_json() {
     assert_eq!(body["code"], "forbidden");
     // A path nobody gave a role decision is denied even to admins.
     let admin = create_user(&app, Role::Admin).await;
-    let response = call(&app, Method::GET, "/api/v2/no-such-route", &admin.basic(), None).await;
+    let response = call(
+        &app,
+        Method::GET,
+        "/api/v2/no-such-route",
+        &admin.basic(),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 403);
     app.stop().await;
 }

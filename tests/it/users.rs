@@ -36,7 +36,11 @@ async fn as_user(
 fn fields(body: &Value) -> Vec<String> {
     body["details"]
         .as_array()
-        .map(|d| d.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect())
+        .map(|d| {
+            d.iter()
+                .map(|e| e["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -59,8 +63,14 @@ async fn admins_create_users_on_both_original_routes() {
     assert_eq!(body["message"], "User created successfully!");
     let uid = body["uid"].as_str().unwrap().to_owned();
     assert_eq!(uid.len(), 11);
-    let (status, user) =
-        as_user(&app, &admin, Method::GET, &format!("/api/v2/users/{uid}"), None).await;
+    let (status, user) = as_user(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v2/users/{uid}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(user["firstname"], "Dora");
     assert_eq!(user["lastname"], "Nabirye");
@@ -135,8 +145,14 @@ async fn bad_user_bodies_are_400_naming_each_field() {
         json!({"username": "x", "password": "long-enough-pw", "role": "root"}),
         json!([]),
     ] {
-        let (status, body) =
-            as_user(&app, &admin, Method::POST, "/api/v2/users", Some(bad.clone())).await;
+        let (status, body) = as_user(
+            &app,
+            &admin,
+            Method::POST,
+            "/api/v2/users",
+            Some(bad.clone()),
+        )
+        .await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert!(body["error"].is_string());
     }
@@ -182,15 +198,40 @@ async fn the_list_filters_and_paginates_newest_first_without_hashes() {
     let path = format!("/api/v2/users?uid={}", made[2].uid);
     let (_, page) = as_user(&app, &admin, Method::GET, &path, None).await;
     assert_eq!(page["items"][0]["username"], made[2].username);
-    let (_, page) = as_user(&app, &admin, Method::GET, "/api/v2/users?is_admin=true", None).await;
+    let (_, page) = as_user(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v2/users?is_admin=true",
+        None,
+    )
+    .await;
     assert_eq!(page["total"], 2);
-    let (_, page) =
-        as_user(&app, &admin, Method::GET, "/api/v2/users?is_active=false", None).await;
+    let (_, page) = as_user(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v2/users?is_active=false",
+        None,
+    )
+    .await;
     assert_eq!(page["total"], 0);
 
-    for bad in ["page=0", "page_size=0", "page_size=101", "page=x", "role=root"] {
-        let (status, body) =
-            as_user(&app, &admin, Method::GET, &format!("/api/v2/users?{bad}"), None).await;
+    for bad in [
+        "page=0",
+        "page_size=0",
+        "page_size=101",
+        "page=x",
+        "role=root",
+    ] {
+        let (status, body) = as_user(
+            &app,
+            &admin,
+            Method::GET,
+            &format!("/api/v2/users?{bad}"),
+            None,
+        )
+        .await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
     app.stop().await;
@@ -212,7 +253,14 @@ async fn put_changes_only_the_fields_given() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["message"], "User updated successfully");
-    let (_, body) = as_user(&app, &admin, Method::PUT, &path, Some(json!({"telephone": "+2567"}))).await;
+    let (_, body) = as_user(
+        &app,
+        &admin,
+        Method::PUT,
+        &path,
+        Some(json!({"telephone": "+2567"})),
+    )
+    .await;
     let u = &body["user"];
     assert_eq!(u["firstname"], "Grace");
     assert_eq!(u["email"], "grace@example.org");
@@ -220,23 +268,57 @@ async fn put_changes_only_the_fields_given() {
     assert_eq!(u["username"], user.username);
     assert_eq!(u["role"], "viewer");
 
-    let (_, body) = as_user(&app, &admin, Method::PUT, &path, Some(json!({"email": null, "role": "submitter"}))).await;
+    let (_, body) = as_user(
+        &app,
+        &admin,
+        Method::PUT,
+        &path,
+        Some(json!({"email": null, "role": "submitter"})),
+    )
+    .await;
     assert_eq!(body["user"]["email"], Value::Null);
     assert_eq!(body["user"]["role"], "submitter");
     // The user's next request carries the new role.
     let (status, me) = as_user(&app, &user, Method::GET, "/api/v2/me", None).await;
     assert_eq!((status, me["role"].as_str()), (200, Some("submitter")));
 
-    let (status, body) = as_user(&app, &admin, Method::PUT, &path, Some(json!({"username": admin.username}))).await;
+    let (status, body) = as_user(
+        &app,
+        &admin,
+        Method::PUT,
+        &path,
+        Some(json!({"username": admin.username})),
+    )
+    .await;
     assert_eq!(status, 409, "{body}");
-    let (status, body) = as_user(&app, &admin, Method::PUT, &path, Some(json!({"email": "nope"}))).await;
+    let (status, body) = as_user(
+        &app,
+        &admin,
+        Method::PUT,
+        &path,
+        Some(json!({"email": "nope"})),
+    )
+    .await;
     assert_eq!((status, fields(&body)), (400, vec!["email".to_owned()]));
-    let (status, body) =
-        as_user(&app, &admin, Method::PUT, "/api/v2/users/Aaaaaaaaaaa", Some(json!({}))).await;
+    let (status, body) = as_user(
+        &app,
+        &admin,
+        Method::PUT,
+        "/api/v2/users/Aaaaaaaaaaa",
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, 404);
     assert_eq!(body["error"], "User not found");
     let own = format!("/api/v2/users/{}", admin.uid);
-    let (status, _) = as_user(&app, &admin, Method::PUT, &own, Some(json!({"role": "viewer"}))).await;
+    let (status, _) = as_user(
+        &app,
+        &admin,
+        Method::PUT,
+        &own,
+        Some(json!({"role": "viewer"})),
+    )
+    .await;
     assert_eq!(status, 409, "an admin cannot demote itself");
     app.stop().await;
 }
@@ -252,11 +334,21 @@ async fn passwords_change_with_the_old_one_or_by_an_admin() {
 
     for (body, field) in [
         (json!({"new_password": "brand-new-pw"}), "old_password"),
-        (json!({"old_password": "wrong-old-pw", "new_password": "brand-new-pw"}), "old_password"),
-        (json!({"old_password": user.password, "new_password": "short"}), "new_password"),
+        (
+            json!({"old_password": "wrong-old-pw", "new_password": "brand-new-pw"}),
+            "old_password",
+        ),
+        (
+            json!({"old_password": user.password, "new_password": "short"}),
+            "new_password",
+        ),
     ] {
         let (status, err) = as_user(&app, &user, Method::POST, &path, Some(body)).await;
-        assert_eq!((status, fields(&err)), (400, vec![field.to_owned()]), "{err}");
+        assert_eq!(
+            (status, fields(&err)),
+            (400, vec![field.to_owned()]),
+            "{err}"
+        );
     }
     let (status, body) = as_user(
         &app,
@@ -292,7 +384,14 @@ async fn passwords_change_with_the_old_one_or_by_an_admin() {
     )
     .await;
     assert_eq!(status, 403, "{body}");
-    let (status, _) = as_user(&app, &admin, Method::POST, &others, Some(json!({"new_password": "set-by-admin"}))).await;
+    let (status, _) = as_user(
+        &app,
+        &admin,
+        Method::POST,
+        &others,
+        Some(json!({"new_password": "set-by-admin"})),
+    )
+    .await;
     assert_eq!(status, 200);
     let mut other = other;
     other.password = "set-by-admin".into();
@@ -315,14 +414,42 @@ async fn delete_deactivates_but_never_yourself() {
     let app = TestApp::spawn().await;
     let admin = create_user(&app, Role::Admin).await;
     let user = create_user(&app, Role::Viewer).await;
-    let (status, body) = as_user(&app, &admin, Method::DELETE, &format!("/api/v2/users/{}", user.uid), None).await;
+    let (status, body) = as_user(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v2/users/{}", user.uid),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["is_active"], false);
-    let (_, listed) = as_user(&app, &admin, Method::GET, "/api/v2/users?is_active=false", None).await;
+    let (_, listed) = as_user(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v2/users?is_active=false",
+        None,
+    )
+    .await;
     assert_eq!(listed["items"][0]["uid"], user.uid, "the row stays");
-    let (status, _) = as_user(&app, &admin, Method::DELETE, &format!("/api/v2/users/{}", admin.uid), None).await;
+    let (status, _) = as_user(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v2/users/{}", admin.uid),
+        None,
+    )
+    .await;
     assert_eq!(status, 409);
-    let (status, _) = as_user(&app, &admin, Method::DELETE, "/api/v2/users/Aaaaaaaaaaa", None).await;
+    let (status, _) = as_user(
+        &app,
+        &admin,
+        Method::DELETE,
+        "/api/v2/users/Aaaaaaaaaaa",
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
     app.stop().await;
 }

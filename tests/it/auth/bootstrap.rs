@@ -44,8 +44,18 @@ async fn the_configured_initial_password_makes_one_admin_once() {
         .unwrap()
         .get(0);
     assert_eq!(users, 1);
-    assert_eq!(get_me(&app, Some(&admin("first-start-secret").basic())).await.status(), 200);
-    assert_eq!(get_me(&app, Some(&admin("another-secret").basic())).await.status(), 401);
+    assert_eq!(
+        get_me(&app, Some(&admin("first-start-secret").basic()))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        get_me(&app, Some(&admin("another-secret").basic()))
+            .await
+            .status(),
+        401
+    );
     app.stop().await;
 }
 

@@ -137,7 +137,9 @@ async fn no_log_line_or_response_contains_a_password_hash_or_token() {
     bodies.push(list.text().await.unwrap());
 
     // The stored hashes and digests are secrets too.
-    let (pg, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls).await.unwrap();
+    let (pg, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
     for row in pg.query("SELECT password FROM users", &[]).await.unwrap() {
         let hash: String = row.get(0);
@@ -160,13 +162,22 @@ async fn no_log_line_or_response_contains_a_password_hash_or_token() {
     assert!(log.lines().count() > 5, "the daemon logged: {log}");
     for secret in &secrets {
         for (n, line) in log.lines().enumerate() {
-            assert!(!line.contains(secret.as_str()), "log line {n} carries a secret: {line}");
+            assert!(
+                !line.contains(secret.as_str()),
+                "log line {n} carries a secret: {line}"
+            );
         }
         for body in &bodies {
-            assert!(!body.contains(secret.as_str()), "a response carries a secret: {body}");
+            assert!(
+                !body.contains(secret.as_str()),
+                "a response carries a secret: {body}"
+            );
         }
     }
     for body in &bodies {
-        assert!(!body.contains("$argon2") && !body.contains("$2b$"), "{body}");
+        assert!(
+            !body.contains("$argon2") && !body.contains("$2b$"),
+            "{body}"
+        );
     }
 }

@@ -85,11 +85,17 @@ async fn expired_tampered_wrongly_signed_and_unsigned_jwts_are_401() {
     };
     // Correctly signed and current: accepted, so the failures below are for their own reason.
     let good = sign(&claims(now + 60), SECRET);
-    assert_eq!(get_me(&app, Some(&format!("Bearer {good}"))).await.status(), 200);
+    assert_eq!(
+        get_me(&app, Some(&format!("Bearer {good}"))).await.status(),
+        200
+    );
 
     let expired = sign(&claims(now - 1), SECRET);
     let body = assert_unauthorized(get_me(&app, Some(&format!("Bearer {expired}"))).await).await;
-    assert!(body["error"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
 
     let wrong_secret = sign(&claims(now + 60), "some-other-secret");
     assert_unauthorized(get_me(&app, Some(&format!("Bearer {wrong_secret}"))).await).await;
@@ -102,11 +108,19 @@ async fn expired_tampered_wrongly_signed_and_unsigned_jwts_are_401() {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut payload: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
     payload["exp"] = json!(now + 100_000);
-    let tampered = format!("{}.{}.{}", parts[0], b64.encode(payload.to_string()), parts[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(payload.to_string()),
+        parts[2]
+    );
     assert_unauthorized(get_me(&app, Some(&format!("Bearer {tampered}"))).await).await;
 
     let none_header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
-    let unsigned = format!("{none_header}.{}.", b64.encode(claims(now + 60).to_string()));
+    let unsigned = format!(
+        "{none_header}.{}.",
+        b64.encode(claims(now + 60).to_string())
+    );
     assert_unauthorized(get_me(&app, Some(&format!("Bearer {unsigned}"))).await).await;
 
     // A token of a user that no longer exists.
@@ -153,7 +167,10 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     // The first refresh token again: a replay. It fails and takes the family down with it.
     let replay = refresh(&app, &first["refresh_token"]).await;
     let body = assert_unauthorized(replay).await;
-    assert!(body["error"].as_str().unwrap().contains("already used"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("already used"),
+        "{body}"
+    );
     assert_unauthorized(refresh(&app, &second["refresh_token"]).await).await;
 
     // Another login of the same user is another family and still works.
@@ -196,6 +213,9 @@ async fn an_expired_refresh_token_is_refused() {
     .await
     .unwrap();
     let body = assert_unauthorized(refresh(&app, &session["refresh_token"]).await).await;
-    assert!(body["error"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
     app.stop().await;
 }

@@ -43,7 +43,10 @@ async fn repeated_failures_lock_the_user_then_a_success_resets_the_count() {
 
     assert_unauthorized(get_me(&app, Some(&wrong.basic())).await).await;
     let failures: i32 = db
-        .query_one("SELECT failed_attempts FROM users WHERE id = $1", &[&user.user_id])
+        .query_one(
+            "SELECT failed_attempts FROM users WHERE id = $1",
+            &[&user.user_id],
+        )
         .await
         .unwrap()
         .get(0);
@@ -51,7 +54,10 @@ async fn repeated_failures_lock_the_user_then_a_success_resets_the_count() {
     // A success before the limit clears the count.
     assert_eq!(get_me(&app, Some(&user.basic())).await.status(), 200);
     let failures: i32 = db
-        .query_one("SELECT failed_attempts FROM users WHERE id = $1", &[&user.user_id])
+        .query_one(
+            "SELECT failed_attempts FROM users WHERE id = $1",
+            &[&user.user_id],
+        )
         .await
         .unwrap()
         .get(0);
@@ -92,7 +98,10 @@ async fn repeated_failures_lock_the_user_then_a_success_resets_the_count() {
 
     // An API token of a locked user still works: the lock guards password guessing only.
     let token = crate::support::users::api_token(&app, &other).await;
-    assert_eq!(get_me(&app, Some(&format!("Token {token}"))).await.status(), 200);
+    assert_eq!(
+        get_me(&app, Some(&format!("Token {token}"))).await.status(),
+        200
+    );
     app.stop().await;
 }
 
@@ -110,7 +119,10 @@ async fn many_failures_from_one_address_throttle_that_address() {
     assert_throttled(&response);
     let db = sql(&app).await;
     let failures: i32 = db
-        .query_one("SELECT failures FROM login_throttle WHERE ip = '127.0.0.1'", &[])
+        .query_one(
+            "SELECT failures FROM login_throttle WHERE ip = '127.0.0.1'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);

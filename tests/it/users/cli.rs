@@ -71,14 +71,37 @@ async fn user_and_token_commands_work_straight_on_the_database() {
     let path = config.path();
 
     // On a fresh database: the command migrates first.
-    let out = ok(&cli(path, &["user", "add", "--role", "admin", "--email", "root@example.org", "rescue"], Some("Rescue-Pass-1\n")));
+    let out = ok(&cli(
+        path,
+        &[
+            "user",
+            "add",
+            "--role",
+            "admin",
+            "--email",
+            "root@example.org",
+            "rescue",
+        ],
+        Some("Rescue-Pass-1\n"),
+    ));
     assert!(out.contains("created rescue (admin"), "{out}");
-    let bad = cli(path, &["user", "add", "--role", "viewer", "shorty"], Some("short\n"));
+    let bad = cli(
+        path,
+        &["user", "add", "--role", "viewer", "shorty"],
+        Some("short\n"),
+    );
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("password"), "{bad:?}");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("password"),
+        "{bad:?}"
+    );
     let dup = cli(path, &["user", "add", "rescue"], Some("Rescue-Pass-1\n"));
     assert!(!dup.status.success());
-    let bad_role = cli(path, &["user", "add", "--role", "root", "x"], Some("Rescue-Pass-1\n"));
+    let bad_role = cli(
+        path,
+        &["user", "add", "--role", "root", "x"],
+        Some("Rescue-Pass-1\n"),
+    );
     assert!(!bad_role.status.success());
 
     let app = TestApp::spawn_with(settings).await;
@@ -89,23 +112,43 @@ async fn user_and_token_commands_work_straight_on_the_database() {
     assert!(list.contains("rescue") && list.contains("admin"), "{list}");
     assert!(!list.contains("argon2"), "{list}");
 
-    ok(&cli(path, &["user", "passwd", "rescue"], Some("Changed-Pass-2\n")));
+    ok(&cli(
+        path,
+        &["user", "passwd", "rescue"],
+        Some("Changed-Pass-2\n"),
+    ));
     assert_eq!(me(&app, &rescue.basic()).await, 401);
     let rescue = user("rescue", "Changed-Pass-2");
     assert_eq!(me(&app, &rescue.basic()).await, 200);
 
-    let out = cli(path, &["token", "create", "--user", "rescue", "--days", "7"], None);
+    let out = cli(
+        path,
+        &["token", "create", "--user", "rescue", "--days", "7"],
+        None,
+    );
     let token = ok(&out).trim().to_owned();
     assert_eq!(token.len(), 40, "{token}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("shown only now"));
     assert_eq!(me(&app, &format!("Token {token}")).await, 200);
     let tokens = ok(&cli(path, &["token", "list", "--user", "rescue"], None));
-    assert!(tokens.contains("rescue") && !tokens.contains(&token), "{tokens}");
-    let id = tokens.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert!(
+        tokens.contains("rescue") && !tokens.contains(&token),
+        "{tokens}"
+    );
+    let id = tokens
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
     ok(&cli(path, &["token", "revoke", &id], None));
     assert_eq!(me(&app, &format!("Token {token}")).await, 401);
     assert!(!cli(path, &["token", "revoke", &id], None).status.success());
-    let second = ok(&cli(path, &["token", "create", "--user", "rescue"], None)).trim().to_owned();
+    let second = ok(&cli(path, &["token", "create", "--user", "rescue"], None))
+        .trim()
+        .to_owned();
     let out = ok(&cli(path, &["token", "revoke", "--user", "rescue"], None));
     assert!(out.contains("revoked 1"), "{out}");
     assert_eq!(me(&app, &format!("Token {second}")).await, 401);

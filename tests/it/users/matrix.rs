@@ -37,7 +37,9 @@ fn concrete(template: &str, caller: Option<&TestUser>) -> String {
     template
         .split('/')
         .map(|segment| match segment {
-            "{uid}" => caller.map(|c| c.uid.clone()).unwrap_or_else(|| "Aaaaaaaaaaa".into()),
+            "{uid}" => caller
+                .map(|c| c.uid.clone())
+                .unwrap_or_else(|| "Aaaaaaaaaaa".into()),
             s if s.starts_with('{') => "0".into(),
             s => s.into(),
         })
@@ -50,7 +52,10 @@ async fn send(app: &TestApp, method: &str, path: &str, auth: Option<&str>) -> u1
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let mut req = client.request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(path));
+    let mut req = client.request(
+        Method::from_bytes(method.as_bytes()).unwrap(),
+        app.url(path),
+    );
     if let Some(auth) = auth {
         req = req.header("Authorization", auth);
     }
@@ -65,7 +70,11 @@ async fn route_role_matrix() {
     let app = TestApp::spawn().await;
     let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
     let ops = operations(&spec);
-    assert!(ops.len() >= 13, "only {} operations under /api/v2", ops.len());
+    assert!(
+        ops.len() >= 13,
+        "only {} operations under /api/v2",
+        ops.len()
+    );
 
     let undecided: Vec<String> = ops
         .iter()
@@ -99,7 +108,9 @@ async fn route_role_matrix() {
             Access::Public => {
                 let status = send(&app, method, &concrete(template, None), None).await;
                 if status == 401 || status == 403 {
-                    wrong.push(format!("{method} {template}: public but {status} without credentials"));
+                    wrong.push(format!(
+                        "{method} {template}: public but {status} without credentials"
+                    ));
                 }
             }
             Access::Roles(_) => {
@@ -108,22 +119,38 @@ async fn route_role_matrix() {
                 }
                 let status = send(&app, method, &concrete(template, None), None).await;
                 if status != 401 {
-                    wrong.push(format!("{method} {template}: {status} without credentials, want 401"));
+                    wrong.push(format!(
+                        "{method} {template}: {status} without credentials, want 401"
+                    ));
                 }
             }
         }
         for user in &users {
-            let status = send(&app, method, &concrete(template, Some(user)), Some(&user.basic())).await;
+            let status = send(
+                &app,
+                method,
+                &concrete(template, Some(user)),
+                Some(&user.basic()),
+            )
+            .await;
             let role = user.role.as_str();
             if rule.access.allows(user.role) {
                 if status == 401 || status == 403 {
-                    wrong.push(format!("{method} {template}: {role} is allowed but got {status}"));
+                    wrong.push(format!(
+                        "{method} {template}: {role} is allowed but got {status}"
+                    ));
                 }
             } else if status != 403 {
-                wrong.push(format!("{method} {template}: {role} is denied but got {status}"));
+                wrong.push(format!(
+                    "{method} {template}: {role} is denied but got {status}"
+                ));
             }
         }
     }
-    assert!(wrong.is_empty(), "route × role matrix:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "route × role matrix:\n{}",
+        wrong.join("\n")
+    );
     app.stop().await;
 }

@@ -9,15 +9,20 @@ use crate::support::users::{call, create_user};
 use crate::support::{TestApp, test_settings};
 
 async fn me_status(app: &TestApp, token: &str) -> u16 {
-    call(app, Method::GET, "/api/v2/me", &format!("Token {token}"), None)
-        .await
-        .status()
-        .as_u16()
+    call(
+        app,
+        Method::GET,
+        "/api/v2/me",
+        &format!("Token {token}"),
+        None,
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 fn days_until(body: &Value) -> i64 {
-    let expires: chrono::DateTime<chrono::Utc> =
-        body["expires"].as_str().unwrap().parse().unwrap();
+    let expires: chrono::DateTime<chrono::Utc> = body["expires"].as_str().unwrap().parse().unwrap();
     (expires - chrono::Utc::now()).num_hours().div_euclid(24) + 1
 }
 
@@ -25,7 +30,14 @@ fn days_until(body: &Value) -> i64 {
 async fn get_token_issues_a_40_hex_token_for_365_days_and_replaces_the_old_one() {
     let app = TestApp::spawn().await;
     let user = create_user(&app, Role::Viewer).await;
-    let response = call(&app, Method::POST, "/api/v2/users/getToken", &user.basic(), None).await;
+    let response = call(
+        &app,
+        Method::POST,
+        "/api/v2/users/getToken",
+        &user.basic(),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let first: Value = response.json().await.unwrap();
     assert_eq!(first["message"], "Token created successfully");
@@ -36,7 +48,14 @@ async fn get_token_issues_a_40_hex_token_for_365_days_and_replaces_the_old_one()
     assert_eq!(me_status(&app, &token).await, 200);
 
     // Asked for again with the token itself: a new one, and the first stops working.
-    let response = call(&app, Method::POST, "/api/v2/users/getToken", &format!("Token {token}"), None).await;
+    let response = call(
+        &app,
+        Method::POST,
+        "/api/v2/users/getToken",
+        &format!("Token {token}"),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let second: Value = response.json().await.unwrap();
     let second = second["token"].as_str().unwrap().to_owned();
@@ -53,19 +72,39 @@ async fn refresh_token_rotates_and_is_404_without_a_live_token() {
     let app = TestApp::spawn_with(settings).await;
     let user = create_user(&app, Role::Submitter).await;
 
-    let response = call(&app, Method::POST, "/api/v2/users/refreshToken", &user.basic(), None).await;
+    let response = call(
+        &app,
+        Method::POST,
+        "/api/v2/users/refreshToken",
+        &user.basic(),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "No active token found to refresh");
 
-    let got: Value = call(&app, Method::POST, "/api/v2/users/getToken", &user.basic(), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: Value = call(
+        &app,
+        Method::POST,
+        "/api/v2/users/getToken",
+        &user.basic(),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(days_until(&got), 30, "auth.api_token_ttl_days");
     let old = got["token"].as_str().unwrap().to_owned();
-    let response = call(&app, Method::POST, "/api/v2/users/refreshToken", &format!("Token {old}"), None).await;
+    let response = call(
+        &app,
+        Method::POST,
+        "/api/v2/users/refreshToken",
+        &format!("Token {old}"),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["message"], "Token refreshed successfully");
@@ -76,10 +115,20 @@ async fn refresh_token_rotates_and_is_404_without_a_live_token() {
 
     // An expired token is not a live one.
     let db = crate::support::users::sql(&app).await;
-    db.execute("UPDATE user_apitoken SET expires_at = now() - interval '1 minute'", &[])
-        .await
-        .unwrap();
-    let response = call(&app, Method::POST, "/api/v2/users/refreshToken", &user.basic(), None).await;
+    db.execute(
+        "UPDATE user_apitoken SET expires_at = now() - interval '1 minute'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let response = call(
+        &app,
+        Method::POST,
+        "/api/v2/users/refreshToken",
+        &user.basic(),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), 404);
     app.stop().await;
 }
