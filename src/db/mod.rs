@@ -1,6 +1,7 @@
 //! PostgreSQL: the connection pool, the embedded migrations, and one file per table group.
 
 pub mod mappings;
+pub mod metadata;
 pub mod migrate;
 pub mod pool;
 pub mod redacted;

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod error;
 pub mod import_summary;
+pub mod metadata;
 mod response;
 pub mod tracker_report;
 mod url;

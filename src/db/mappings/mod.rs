@@ -6,6 +6,12 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+mod bulk;
+mod filter;
+
+pub use bulk::{delete_ids, insert_many, update_many};
+pub use filter::{MappingFilter, matching, page};
+
 /// Every column, in the order `MappingRow::from_row` reads them.
 const COLUMNS: &str = "id, uid, code, what, name, description, dataset, dataelement, \
     category_option_combo, category_option, category_combo, attribute_option_combo, \
@@ -241,12 +247,12 @@ pub async fn delete_namespace(
     .await
 }
 
-/// Every mapping, ordered by namespace, kind and code (the export order).
-pub async fn all(db: &impl GenericClient) -> Result<Vec<MappingRow>, tokio_postgres::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM dhis2_mappings \
-         ORDER BY source_name, instance_name, what, code, source_orgunit, id"
-    );
-    let rows = db.query(&sql, &[]).await?;
+/// The mappings with these uids (any namespace).
+pub async fn by_uids(
+    db: &impl GenericClient,
+    uids: &[String],
+) -> Result<Vec<MappingRow>, tokio_postgres::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM dhis2_mappings WHERE uid = ANY($1) ORDER BY id");
+    let rows = db.query(&sql, &[&uids]).await?;
     Ok(rows.iter().map(MappingRow::from_row).collect())
 }
