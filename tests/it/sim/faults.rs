@@ -118,6 +118,25 @@ async fn drop_closes_the_connection_without_a_response() {
 }
 
 #[tokio::test]
+async fn drop_on_a_kept_alive_connection_is_not_retried_by_the_client() {
+    let sim = start_sim("2.40.3").await;
+    let shared = client();
+    let post = || {
+        shared
+            .post(url(&sim, "/api/dataValueSets"))
+            .basic_auth(ADMIN.0, Some(ADMIN.1))
+            .json(&small_payload())
+    };
+    assert_eq!(post().send().await.unwrap().status(), 200);
+    sim.push_fault(Fault::Drop);
+    let error = post().send().await.expect_err("dropped");
+    assert!(error.status().is_none(), "{error:?}");
+    assert_eq!(post().send().await.unwrap().status(), 200);
+    let statuses: Vec<u16> = sim.received().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 0, 200], "the dropped request was sent once");
+}
+
+#[tokio::test]
 async fn received_records_every_request_in_order() {
     let sim = start_sim("2.40.3").await;
     sim.push_fault(Fault::Drop);
