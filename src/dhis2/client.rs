@@ -92,6 +92,9 @@ impl Dhis2Client {
             // A redirected POST becomes a GET and loses its body; a redirect to the login page
             // means "not authenticated". Both are reported, never followed.
             .redirect(reqwest::redirect::Policy::none())
+            // DHIS2 runs on Tomcat, which closes idle keep-alive connections after 20 s by
+            // default; dropping ours sooner avoids sending a payload into a closing socket.
+            .pool_idle_timeout(Duration::from_secs(15))
             .tls_danger_accept_invalid_certs(api.dhis2_tls_insecure)
             .build()
             .map_err(|e| Dhis2Error::InvalidConfig(format!("cannot build the HTTP client: {e}")))?;

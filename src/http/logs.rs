@@ -1,13 +1,367 @@
-//! The submission log (/api/v2/logs…).
+//! The submission log (/api/v2/logs…): the original's routes and filters, fixed (dates as
+//! `YYYY-MM-DD` or RFC 3339 with the `to_date` day included, one item shape with plain values),
+//! plus `POST /api/v2/logs/{id}/restart`, which the original's viewer called but never had.
 
-use poem_openapi::OpenApi;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use serde_json::Value;
+use uuid::Uuid;
 
-use crate::http::Tag;
+use crate::db::submissions::{Kind, LogFilter, Status, SubmissionRow};
+use crate::http::auth::ApiAuth;
+use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
 
 pub struct LogsApi {
     pub state: AppState,
 }
 
+/// Largest `page_size`.
+const MAX_PAGE_SIZE: i64 = 500;
+
+/// One submission, the same shape in the list and alone. Absent values are `null`.
+#[derive(Debug, Object)]
+pub struct LogItem {
+    pub id: i64,
+    pub task_id: String,
+    /// `aggregate` or `tracker`.
+    pub kind: String,
+    /// `queued`, `processing`, `retrying`, `completed`, `completed_with_conflicts`, `failed`.
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// When the next retry is due (status `retrying`).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Delivery attempts made.
+    pub attempts: i32,
+    /// Retries used in the current round (reset by a requeue).
+    pub retry_count: i32,
+    pub requeue_count: i32,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub source_ip: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub source: String,
+    pub instance: String,
+    pub org_unit: Option<String>,
+    pub period: Option<String>,
+    pub data_set: Option<String>,
+    /// The request as received.
+    pub payload: Value,
+    /// The payload sent to DHIS2.
+    pub dhis2_payload: Value,
+    pub unmapped: Vec<String>,
+    /// DHIS2's raw answer (when `api.save_response`).
+    pub response: Option<String>,
+    pub response_status: Option<i32>,
+    pub imported: Option<i32>,
+    pub updated: Option<i32>,
+    pub ignored: Option<i32>,
+    pub deleted: Option<i32>,
+    /// DHIS2's conflicts: `object`, `objects`, `value`, `errorCode`, `property`, `indexes`.
+    pub conflicts: Value,
+    /// Why the last attempt failed, in one line.
+    pub errors: Option<String>,
+}
+
+impl From<SubmissionRow> for LogItem {
+    fn from(r: SubmissionRow) -> Self {
+        LogItem {
+            id: r.id,
+            task_id: r.task_id.to_string(),
+            kind: r.kind.as_str().to_owned(),
+            status: r.status.as_str().to_owned(),
+            submitted_at: r.submitted_at,
+            updated_at: r.updated_at,
+            last_attempt_at: r.last_attempt_at,
+            next_attempt_at: r.next_attempt_at,
+            completed_at: r.completed_at,
+            attempts: r.attempts,
+            retry_count: r.retry_count,
+            requeue_count: r.requeue_count,
+            user_id: r.user_id,
+            username: r.username,
+            source_ip: r.source_ip,
+            idempotency_key: r.idempotency_key,
+            source: r.source_name,
+            instance: r.instance_name,
+            org_unit: r.org_unit,
+            period: r.period,
+            data_set: r.data_set,
+            payload: r.payload,
+            dhis2_payload: serde_json::from_str(&r.dhis2_payload)
+                .unwrap_or(Value::String(r.dhis2_payload)),
+            unmapped: r.unmapped,
+            response: r.response,
+            response_status: r.response_status,
+            imported: r.imported,
+            updated: r.updated,
+            ignored: r.ignored,
+            deleted: r.deleted,
+            conflicts: r.conflicts,
+            errors: r.errors,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct LogPageBody {
+    pub items: Vec<LogItem>,
+    pub total: i64,
+    pub page: i64,
+    pub total_pages: i64,
+    pub page_size: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct MessageBody {
+    pub message: String,
+}
+
+#[derive(Debug, Object)]
+pub struct PurgeBody {
+    pub message: String,
+    pub deleted: u64,
+    /// Rows older than the date still owed a delivery, kept.
+    pub kept_open: u64,
+}
+
+#[derive(Debug, Object)]
+pub struct RestartBody {
+    pub message: String,
+    pub submission_id: i64,
+    pub task_id: String,
+    pub status: String,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A date filter: `YYYY-MM-DD` (a whole day in `server.timezone`) or an RFC 3339 instant.
+/// Returns (start, end) of the day, or (instant, instant) for an instant.
+fn parse_when(text: &str, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>, bool)> {
+    if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        let start = zone
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
+            .earliest()?;
+        let next = day.succ_opt()?;
+        let end = zone
+            .from_local_datetime(&next.and_hms_opt(0, 0, 0)?)
+            .earliest()?;
+        return Some((start.with_timezone(&Utc), end.with_timezone(&Utc), true));
+    }
+    let instant = DateTime::parse_from_rfc3339(text.trim())
+        .ok()?
+        .with_timezone(&Utc);
+    Some((instant, instant, false))
+}
+
+const DATE_HELP: &str = "is not a date (YYYY-MM-DD) or an RFC 3339 time (2024-03-01T10:00:00Z)";
+
 #[OpenApi(tag = "Tag::Logs")]
-impl LogsApi {}
+impl LogsApi {
+    /// The submission log, newest first. Dates are `YYYY-MM-DD` (a day in `server.timezone`)
+    /// or RFC 3339; `to_date` includes its day; `submitted_at` is one day. A submitter sees only
+    /// its own submissions.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/api/v2/logs", method = "get")]
+    async fn list_logs(
+        &self,
+        auth: ApiAuth,
+        status: Query<Option<String>>,
+        task_id: Query<Option<String>>,
+        /// The submission id.
+        job_id: Query<Option<i64>>,
+        submitted_at: Query<Option<String>>,
+        from_date: Query<Option<String>>,
+        to_date: Query<Option<String>>,
+        /// Username or user id.
+        user: Query<Option<String>>,
+        /// Case-insensitive text in the request, DHIS2 payload, DHIS2 response or errors.
+        text: Query<Option<String>>,
+        /// `aggregate` or `tracker`.
+        kind: Query<Option<String>>,
+        /// 1-based; default 1.
+        page: Query<Option<i64>>,
+        /// 1 to 500; default 10.
+        page_size: Query<Option<i64>>,
+    ) -> Result<Json<LogPageBody>, ApiError> {
+        let zone: Tz = self
+            .state
+            .settings()
+            .server
+            .timezone
+            .parse()
+            .unwrap_or(Tz::UTC);
+        let mut details = Vec::new();
+        let mut filter = LogFilter {
+            id: job_id.0,
+            user: user.0.filter(|u| !u.trim().is_empty()),
+            text: text.0.filter(|t| !t.is_empty()),
+            ..LogFilter::default()
+        };
+        if let Some(s) = status.0.filter(|s| !s.is_empty()) {
+            match Status::parse(&s) {
+                Some(s) => filter.status = Some(s),
+                None => details.push(bad("status", format!(
+                    "{s:?} is not a status; use queued, processing, retrying, completed, completed_with_conflicts or failed"
+                ))),
+            }
+        }
+        if let Some(k) = kind.0.filter(|k| !k.is_empty()) {
+            match Kind::parse(&k) {
+                Some(k) => filter.kind = Some(k),
+                None => details.push(bad("kind", format!("{k:?} is not aggregate or tracker"))),
+            }
+        }
+        if let Some(t) = task_id.0.filter(|t| !t.is_empty()) {
+            match Uuid::parse_str(t.trim()) {
+                Ok(t) => filter.task_id = Some(t),
+                Err(_) => details.push(bad("task_id", format!("{t:?} is not a task id (a UUID)"))),
+            }
+        }
+        for (name, value) in [
+            ("submitted_at", &submitted_at.0),
+            ("from_date", &from_date.0),
+            ("to_date", &to_date.0),
+        ] {
+            let Some(text) = value.as_deref().filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            let Some((start, end, is_day)) = parse_when(text, zone) else {
+                details.push(bad(name, format!("{text:?} {DATE_HELP}")));
+                continue;
+            };
+            match name {
+                "submitted_at" if is_day => {
+                    filter.from = Some(filter.from.map_or(start, |f| f.max(start)));
+                    filter.until = Some(filter.until.map_or(end, |u| u.min(end)));
+                }
+                // An instant: that second.
+                "submitted_at" => {
+                    filter.from = Some(start);
+                    filter.until = Some(start + chrono::Duration::seconds(1));
+                }
+                "from_date" => filter.from = Some(filter.from.map_or(start, |f| f.max(start))),
+                _ => {
+                    // A day includes itself; an instant includes that instant.
+                    let until = if is_day {
+                        end
+                    } else {
+                        end + chrono::Duration::microseconds(1)
+                    };
+                    filter.until = Some(filter.until.map_or(until, |u| u.min(until)));
+                }
+            }
+        }
+        let page = page.0.unwrap_or(1);
+        let page_size = page_size.0.unwrap_or(10);
+        if page < 1 {
+            details.push(bad("page", "must be 1 or more"));
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            details.push(bad(
+                "page_size",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        if !details.is_empty() {
+            return Err(ApiError::bad_request("invalid log filters", details));
+        }
+        let result = self
+            .state
+            .submissions()
+            .list_logs(Some(&auth.0), filter, page, page_size)
+            .await?;
+        Ok(Json(LogPageBody {
+            items: result.items.into_iter().map(LogItem::from).collect(),
+            total: result.total,
+            page: result.page,
+            total_pages: result.total_pages,
+            page_size: result.page_size,
+        }))
+    }
+
+    /// One submission. A submitter may read only its own.
+    #[oai(path = "/api/v2/logs/:id", method = "get")]
+    async fn get_log(&self, auth: ApiAuth, id: Path<i64>) -> Result<Json<LogItem>, ApiError> {
+        let row = self
+            .state
+            .submissions()
+            .get_log(Some(&auth.0), id.0)
+            .await?;
+        Ok(Json(row.into()))
+    }
+
+    /// Delete one submission from the log (admin).
+    #[oai(path = "/api/v2/logs/:id", method = "delete")]
+    async fn delete_log(
+        &self,
+        _auth: ApiAuth,
+        id: Path<i64>,
+    ) -> Result<Json<MessageBody>, ApiError> {
+        self.state.submissions().delete_log(id.0).await?;
+        Ok(Json(MessageBody {
+            message: "Deleted 1 log(s)".into(),
+        }))
+    }
+
+    /// Delete settled submissions submitted before `date` (RFC 3339, or `YYYY-MM-DD` = that
+    /// day's start in `server.timezone`) (admin). Submissions still owed a delivery are kept.
+    #[oai(path = "/api/v2/logs/purge", method = "delete")]
+    async fn purge_logs(
+        &self,
+        _auth: ApiAuth,
+        date: Query<Option<String>>,
+    ) -> Result<Json<PurgeBody>, ApiError> {
+        let Some(text) = date.0.filter(|d| !d.trim().is_empty()) else {
+            return Err(ApiError::bad_request(
+                "missing 'date' query parameter",
+                vec![bad("date", "is required")],
+            ));
+        };
+        let zone: Tz = self
+            .state
+            .settings()
+            .server
+            .timezone
+            .parse()
+            .unwrap_or(Tz::UTC);
+        let Some((before, _, _)) = parse_when(&text, zone) else {
+            return Err(ApiError::bad_request(
+                "invalid 'date' format, use RFC3339",
+                vec![bad("date", format!("{text:?} {DATE_HELP}"))],
+            ));
+        };
+        let (deleted, kept_open) = self.state.submissions().purge_logs(before).await?;
+        Ok(Json(PurgeBody {
+            message: format!("Deleted {deleted} logs older than {}", before.to_rfc3339()),
+            deleted,
+            kept_open,
+        }))
+    }
+
+    /// Send a submission again from its log row: status back to `queued`, retries reset,
+    /// requeue counted. A submitter may restart only its own.
+    #[oai(path = "/api/v2/logs/:id/restart", method = "post")]
+    async fn restart(&self, auth: ApiAuth, id: Path<i64>) -> Result<Json<RestartBody>, ApiError> {
+        let submissions = self.state.submissions();
+        let row = submissions.get_log(Some(&auth.0), id.0).await?;
+        submissions.requeue(Some(&auth.0), &[row.id]).await?;
+        Ok(Json(RestartBody {
+            message: format!("Requeued submission {}", row.id),
+            submission_id: row.id,
+            task_id: row.task_id.to_string(),
+            status: "queued".into(),
+        }))
+    }
+}

@@ -48,7 +48,10 @@ impl Submissions {
         body: &Value,
     ) -> Result<Accepted, SubmissionError> {
         check_key(who)?;
-        let request = aggregate::parse(body).map_err(SubmissionError::Invalid)?;
+        let request = match aggregate::parse(body) {
+            Ok(request) => request,
+            Err(problems) => return Err(self.with_org_unit_problem(body, problems).await),
+        };
         let settings = self.settings();
         let rows = {
             let db = self.db().get().await?;
@@ -79,6 +82,41 @@ impl Submissions {
         };
         self.log(who, submission, mapped.payload, mapped.unmapped)
             .await
+    }
+
+    /// A request failed validation before its org unit could be mapped: check the org unit
+    /// too, so that every bad field is named in one answer.
+    async fn with_org_unit_problem(
+        &self,
+        body: &Value,
+        mut problems: Vec<Problem>,
+    ) -> SubmissionError {
+        let namespace = |field: &str| {
+            body.get(field)
+                .and_then(Value::as_str)
+                .unwrap_or(aggregate::DEFAULT_NAMESPACE)
+                .to_owned()
+        };
+        let org_unit = body
+            .get("orgUnit")
+            .and_then(Value::as_str)
+            .filter(|ou| !ou.trim().is_empty());
+        if let Some(org_unit) = org_unit.filter(|ou| crate::domain::uid::Uid::parse(ou).is_err()) {
+            let (source, instance) = (namespace("source"), namespace("instance"));
+            let rows = match self.db().get().await {
+                Ok(db) => mappings::for_namespace(&db, &source, &instance).await.ok(),
+                Err(_) => None,
+            };
+            if let Some(rows) = rows {
+                let index = MappingIndex::new(&rows, self.settings().api.mapping_scheme, "");
+                if let Some(problem) =
+                    aggregate::org_unit_problem(org_unit, &source, &instance, &index)
+                {
+                    problems.insert(0, problem);
+                }
+            }
+        }
+        SubmissionError::Invalid(problems)
     }
 
     /// `POST /api/v2/tracker`: the payload is checked and sent as received.

@@ -255,6 +255,25 @@ fn value_with_comment<'a>(
     Some((value, comment))
 }
 
+/// Why `org_unit` cannot be sent: neither an org-unit mapping of the namespace knows it, nor is
+/// it a DHIS2 UID. `None` when it is fine.
+pub fn org_unit_problem(
+    org_unit: &str,
+    source: &str,
+    instance: &str,
+    index: &MappingIndex,
+) -> Option<Problem> {
+    if index.org_unit(org_unit).is_some() {
+        return None;
+    }
+    Uid::parse(org_unit).err().map(|e| {
+        Problem::new(
+            "orgUnit",
+            format!("no org-unit mapping for {org_unit:?} in namespace {source}/{instance}, and it is not a DHIS2 UID: {e}"),
+        )
+    })
+}
+
 /// The DHIS2 payload built from a request and the mappings of its namespace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapped {
@@ -270,22 +289,19 @@ pub struct Mapped {
 /// when there is one. Fails when the org unit is neither mapped nor a UID, or when no key maps.
 pub fn map(request: &AggregateRequest, index: &MappingIndex) -> Result<Mapped, Vec<Problem>> {
     let mut problems = Vec::new();
-    let org_unit = match index.org_unit(&request.org_unit) {
-        Some(uid) => Some(uid.to_owned()),
-        None => match Uid::parse(&request.org_unit) {
-            Ok(uid) => Some(uid.to_string()),
-            Err(e) => {
-                problems.push(Problem::new(
-                    "orgUnit",
-                    format!(
-                        "no org-unit mapping for {:?} in namespace {}/{}, and it is not a DHIS2 UID: {e}",
-                        request.org_unit, request.source, request.instance
-                    ),
-                ));
+    let org_unit =
+        match org_unit_problem(&request.org_unit, &request.source, &request.instance, index) {
+            Some(problem) => {
+                problems.push(problem);
                 None
             }
-        },
-    };
+            None => Some(
+                index
+                    .org_unit(&request.org_unit)
+                    .unwrap_or(&request.org_unit)
+                    .to_owned(),
+            ),
+        };
     let mut data_values = Vec::with_capacity(request.values.len());
     let mut unmapped = Vec::new();
     for entry in &request.values {

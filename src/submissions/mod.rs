@@ -33,9 +33,6 @@ use reconcile::Reconciler;
 
 /// Name of the submissions queue under the Redis key prefix.
 pub const QUEUE_NAME: &str = "submissions";
-/// A worker that stops renewing its lease (killed, frozen, cut off from Redis) loses its jobs
-/// after this long.
-pub const LEASE: Duration = Duration::from_secs(30);
 
 /// The pipeline's shared handle (cheap to clone).
 #[derive(Clone)]
@@ -119,7 +116,9 @@ impl Submissions {
             handler: Arc::new(Deliverer::new(self.0.db.clone(), self.0.settings.clone())),
             config: WorkerConfig {
                 max_concurrent: settings.server.max_concurrent,
-                lease: LEASE,
+                // A worker that stops renewing (killed, frozen, cut off from Redis) loses its
+                // jobs after this long.
+                lease: Duration::from_secs(settings.server.job_lease_secs),
                 idle_poll: Duration::from_millis(250),
                 maintain_every: Duration::from_millis(500),
                 grace: settings.shutdown_grace(),

@@ -1,1 +1,7 @@
-//! (filled in by its issue)
+//! The submission pipeline end to end against the DHIS2 simulator: delivery to each DHIS2
+//! version, conflicts, retries, failures, tracker, concurrency and rate limits; and durability
+//! (kill -9 of the daemon, Redis FLUSHALL, a PostgreSQL restart) with nothing lost.
+
+mod delivery;
+mod durability;
+mod limits;
