@@ -69,8 +69,8 @@ impl Application {
         self.settings_tx.clone()
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
-    /// `server.shutdown_grace_secs` to finish.
+    /// Serves (and runs the delivery workers) until `shutdown` resolves, then stops accepting
+    /// and gives in-flight requests and deliveries `server.shutdown_grace_secs` to finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -88,9 +88,20 @@ impl Application {
             host = %settings.server.host,
             "dhis2gw listening"
         );
+        // Delivery workers and the reconciler run beside the HTTP server and drain with it.
+        let (stop_workers, workers_stop) = watch::channel(false);
+        let workers = {
+            let submissions = state.submissions().clone();
+            tokio::spawn(async move { submissions.run_background(workers_stop).await })
+        };
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_workers.send(true);
+        };
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(settings.shutdown_grace()))
             .await;
+        let _ = workers.await;
         state.redis().quit().await;
         state.db().close();
         result.context("HTTP server failed")

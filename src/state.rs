@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::queue::RedisClients;
+use crate::submissions::Submissions;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -17,21 +18,29 @@ pub struct Inner {
     pub db: Pool,
     pub redis: RedisClients,
     pub started_at: Instant,
+    /// The submission pipeline (accept, logs, requeue; its workers run from `app.rs`).
+    pub submissions: Submissions,
 }
 
 impl AppState {
     pub fn new(settings: watch::Receiver<Arc<Settings>>, db: Pool, redis: RedisClients) -> Self {
+        let submissions = Submissions::new(settings.clone(), db.clone(), &redis);
         AppState(Arc::new(Inner {
             settings,
             db,
             redis,
             started_at: Instant::now(),
+            submissions,
         }))
     }
 
     /// The settings in force now (SIGHUP may replace the reloadable ones).
     pub fn settings(&self) -> Arc<Settings> {
         self.0.settings.borrow().clone()
+    }
+
+    pub fn submissions(&self) -> &Submissions {
+        &self.0.submissions
     }
 
     pub fn db(&self) -> &Pool {

@@ -211,6 +211,12 @@ pub const KEYS: &[KeySpec] = &[
     )
     .env("DISPATCHER2_TIMEZONE"),
     key(
+        "server.job_lease_secs",
+        K::Int { min: 2, max: 3600 },
+        D::Int(30),
+        "A delivery's lease on its queue job, renewed every third of it while it runs; a worker that dies (kill -9) loses its jobs to the others after this long.",
+    ),
+    key(
         "server.shutdown_grace_secs",
         K::Int { min: 0, max: 3600 },
         D::Int(20),

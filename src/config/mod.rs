@@ -51,6 +51,7 @@ pub struct ServerSettings {
     pub retry_backoff_base_ms: u64,
     pub retry_backoff_cap_ms: u64,
     pub timezone: String,
+    pub job_lease_secs: u64,
     pub shutdown_grace_secs: u64,
 }
 

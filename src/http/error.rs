@@ -217,3 +217,27 @@ impl From<crate::auth::AuthError> for ApiError {
         }
     }
 }
+
+impl From<crate::submissions::SubmissionError> for ApiError {
+    fn from(err: crate::submissions::SubmissionError) -> Self {
+        use crate::submissions::SubmissionError as E;
+        match err {
+            E::Invalid(problems) => ApiError::bad_request(
+                // The original's wording, kept for integrations that match on it.
+                "Request does not match required schema",
+                problems
+                    .into_iter()
+                    .map(|p| FieldError {
+                        field: p.field,
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
+            E::IdempotencyMismatch { .. } => ApiError::conflict(err.to_string()),
+            E::NotFound(message) => ApiError::not_found(message),
+            E::Forbidden(message) => ApiError::forbidden(message),
+            _ if err.is_unavailable() => ApiError::unavailable("PostgreSQL", &err),
+            E::Unavailable(_) | E::Database(_) | E::Internal(_) => ApiError::internal(&err),
+        }
+    }
+}

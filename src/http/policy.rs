@@ -75,13 +75,15 @@ pub const RULES: &[Rule] = &[
     // submissions (pre-filled from the original's routes; owners adjust)
     rule("POST",   "/api/v2/aggregate",                   SUBMITTERS),
     rule("POST",   "/api/v2/tracker",                     SUBMITTERS),
+    rule("GET",    "/api/v2/aggregate/reenqueue/{task_id}", SUBMITTERS), // own, or any as admin
     rule("POST",   "/api/v2/aggregate/reenqueue/{task_id}", SUBMITTERS), // own, or any as admin
-    rule("POST",   "/api/v2/aggregate/reenqueue/batch",   SUBMITTERS),
+    rule("POST",   "/api/v2/aggregate/reenqueue/batch",   SUBMITTERS), // own, or any as admin
     // submission logs
     rule("GET",    "/api/v2/logs",                        READERS),
     rule("GET",    "/api/v2/logs/{id}",                   READERS),
     rule("DELETE", "/api/v2/logs/{id}",                   ADMIN),
     rule("DELETE", "/api/v2/logs/purge",                  ADMIN),
+    rule("POST",   "/api/v2/logs/{id}/restart",           SUBMITTERS), // own, or any as admin
     // mappings
     rule("GET",    "/api/v2/mappings",                    READERS),
     rule("GET",    "/api/v2/mappings/export/excel",       READERS),
