@@ -186,8 +186,8 @@ pub async fn deactivate(pool: &Pool, actor: &Principal, uid: &str) -> Result<Use
     .await
 }
 
-/// Sets a new password. Non-admins change only their own and must give the old one; admins may
-/// set anyone's. Ends the user's JWT sessions and lifts a lock-out.
+/// Sets a new password: your own with the old one, or anyone else's as an admin. Ends the
+/// user's JWT sessions and lifts a lock-out.
 #[tracing::instrument(skip_all, fields(user_uid = %uid, actor = %actor.uid))]
 pub async fn change_password(
     pool: &Pool,
@@ -208,7 +208,9 @@ pub async fn change_password(
     let user = users::by_uid(&db, uid)
         .await?
         .ok_or_else(|| AuthError::NotFound("User not found".into()))?;
-    if own && actor.role != Role::Admin {
+    // Your own password needs the old one, admins included: a stolen session must not be
+    // enough to take the account over. Admins set other users' passwords without it.
+    if own {
         let old = old_password.ok_or_else(|| {
             AuthError::invalid("old_password", "is required to change your own password")
         })?;

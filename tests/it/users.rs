@@ -397,6 +397,14 @@ async fn passwords_change_with_the_old_one_or_by_an_admin() {
     other.password = "set-by-admin".into();
     let (status, _) = as_user(&app, &other, Method::GET, "/api/v2/me", None).await;
     assert_eq!(status, 200);
+    // Admins too need the old password for their own.
+    let own = format!("/api/v2/users/{}/password", admin.uid);
+    let body = json!({"new_password": "admin-new-pw"});
+    let (status, err) = as_user(&app, &admin, Method::POST, &own, Some(body)).await;
+    assert_eq!(
+        (status, fields(&err)),
+        (400, vec!["old_password".to_owned()])
+    );
     let (status, _) = as_user(
         &app,
         &admin,
