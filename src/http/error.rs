@@ -241,3 +241,25 @@ impl From<crate::submissions::SubmissionError> for ApiError {
         }
     }
 }
+
+impl From<crate::mappings::MappingError> for ApiError {
+    fn from(err: crate::mappings::MappingError) -> Self {
+        use crate::mappings::MappingError as E;
+        match err {
+            E::Invalid(problems) => crate::http::mappings::invalid(problems),
+            E::InvalidRows(_) => ApiError::bad_request(err.to_string(), vec![]),
+            E::BadFile(_) | E::EmptyFile | E::Refused(_) | E::MetadataNotSynced => {
+                ApiError::bad_request(err.to_string(), vec![])
+            }
+            E::TooLarge(message) => ApiError::PayloadTooLarge(Json(ErrorBody::new(
+                "payload_too_large",
+                message,
+            ))),
+            E::NotFound(_) => ApiError::not_found(err.to_string()),
+            E::Conflict(message) => ApiError::conflict(message),
+            _ if err.is_unavailable() => ApiError::unavailable("PostgreSQL", &err),
+            E::Sync(_) => ApiError::unavailable("DHIS2", &err),
+            E::Export(_) | E::Pool(_) | E::Db(_) | E::Task(_) => ApiError::internal(&err),
+        }
+    }
+}

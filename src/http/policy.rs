@@ -86,7 +86,14 @@ pub const RULES: &[Rule] = &[
     rule("POST",   "/api/v2/logs/{id}/restart",           SUBMITTERS), // own, or any as admin
     // mappings
     rule("GET",    "/api/v2/mappings",                    READERS),
+    rule("POST",   "/api/v2/mappings",                    ADMIN),
+    rule("DELETE", "/api/v2/mappings",                    ADMIN),
+    rule("GET",    "/api/v2/mappings/{uid}",              READERS),
+    rule("PUT",    "/api/v2/mappings/{uid}",              ADMIN),
+    rule("DELETE", "/api/v2/mappings/{uid}",              ADMIN),
     rule("GET",    "/api/v2/mappings/export/excel",       READERS),
+    rule("GET",    "/api/v2/mappings/export/csv",         READERS),
+    rule("GET",    "/api/v2/mappings/export/excel-template", READERS),
     rule("POST",   "/api/v2/mappings/import/csv",         ADMIN),
     rule("POST",   "/api/v2/mappings/import/excel",       ADMIN),
 ];

@@ -70,6 +70,17 @@ pub enum MappingError {
 }
 
 impl MappingError {
+    /// PostgreSQL is away (pool exhausted or closed connection), not a wrong statement.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            MappingError::Pool(_) => true,
+            MappingError::Db(e) => {
+                e.is_closed() || (e.as_db_error().is_none() && e.code().is_none())
+            }
+            _ => false,
+        }
+    }
+
     /// A unique-index violation on insert/update becomes a conflict naming the key.
     pub(crate) fn from_write(err: tokio_postgres::Error, what: impl FnOnce() -> String) -> Self {
         if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {

