@@ -31,7 +31,7 @@ pub enum Dhis2Error {
     /// HTTP 401/403 (and a redirect to the login page): wrong or missing credentials, expired
     /// token, or a user without the needed authority. `message` is DHIS2's WebMessage message, or
     /// the title of an HTML page.
-    #[error("DHIS2 refused the credentials (HTTP {status}): {message}")]
+    #[error("{} (HTTP {status}): {message}", if *.status == 403 { "DHIS2 denied access" } else { "DHIS2 refused the credentials" })]
     Unauthorized {
         status: u16,
         message: String,
@@ -197,5 +197,23 @@ mod tests {
             body: "<html><head><title>502 Bad Gateway</title></head></html>".into(),
         };
         assert_eq!(e.to_string(), "DHIS2 answered HTTP 502: 502 Bad Gateway");
+        let e = Dhis2Error::Unauthorized {
+            status: 403,
+            message: "Access is denied".into(),
+            body: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "DHIS2 denied access (HTTP 403): Access is denied"
+        );
+        let e = Dhis2Error::Unauthorized {
+            status: 401,
+            message: "Unauthorized".into(),
+            body: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "DHIS2 refused the credentials (HTTP 401): Unauthorized"
+        );
     }
 }

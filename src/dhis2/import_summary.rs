@@ -89,6 +89,31 @@ impl ImportOutcome {
         !self.conflicts.is_empty()
     }
 
+    /// The most telling line for a person when the import was not a clean success: the
+    /// exception of a failed import, else the first conflict (DHIS2's WebMessage `message` of
+    /// 2.38+ is the same generic sentence for every WARNING/ERROR), else the description or
+    /// message. `None` for a success without conflicts.
+    pub fn error_text(&self) -> Option<String> {
+        if self.status == ImportStatus::Success && self.conflicts.is_empty() {
+            return None;
+        }
+        let failed = self
+            .description
+            .as_ref()
+            .filter(|d| d.starts_with("The import process failed"));
+        if let Some(description) = failed {
+            return Some(description.clone());
+        }
+        if let Some(first) = self.conflicts.first() {
+            let more = self.conflicts.len() - 1;
+            return Some(match more {
+                0 => first.value.clone(),
+                _ => format!("{} (and {more} more conflicts)", first.value),
+            });
+        }
+        self.description.clone().or_else(|| self.message.clone())
+    }
+
     /// The conflicts as a JSON array, for the submission log.
     pub fn conflicts_json(&self) -> Value {
         serde_json::to_value(&self.conflicts).unwrap_or(Value::Array(Vec::new()))

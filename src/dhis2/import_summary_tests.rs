@@ -397,3 +397,41 @@ fn conflicts_json_is_dhis2_spelled() {
     assert_eq!(json[0]["indexes"][0], 1);
     assert!(outcome.has_conflicts());
 }
+
+#[test]
+fn error_text_names_the_cause() {
+    let text = |status: u16, body: &str| parse_ok(status, body).error_text();
+    assert_eq!(
+        text(200, fixture!("datavaluesets_post_success_2.38.json")),
+        None
+    );
+    assert_eq!(
+        text(
+            409,
+            fixture!("datavaluesets_post_dataset_not_found_409_ERROR_2.40plus.json")
+        )
+        .as_deref(),
+        Some("Data set not found or not accessible: `dsUnknown01`")
+    );
+    assert_eq!(
+        text(
+            409,
+            fixture!("datavaluesets_post_conflicts_409_WARNING_2.40plus.json")
+        )
+        .as_deref(),
+        Some("Data element not found or not accessible: `deUnknown01` (and 2 more conflicts)")
+    );
+    assert!(
+        text(
+            409,
+            fixture!("datavaluesets_post_import_failed_409_ERROR.json")
+        )
+        .unwrap()
+        .starts_with("The import process failed: Unexpected character")
+    );
+    let error_without_conflicts = r#"{"responseType":"ImportSummary","status":"ERROR","description":"Import process was aborted"}"#;
+    assert_eq!(
+        text(200, error_without_conflicts).as_deref(),
+        Some("Import process was aborted")
+    );
+}
