@@ -2,7 +2,7 @@
 //! `YYYY-MM-DD` or RFC 3339 with the `to_date` day included, one item shape with plain values),
 //! plus `POST /api/v2/logs/{id}/restart`, which the original's viewer called but never had.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -14,6 +14,7 @@ use crate::db::submissions::{Kind, LogFilter, Status, SubmissionRow};
 use crate::http::auth::ApiAuth;
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
+use crate::submissions::logs::date_bounds;
 
 pub struct LogsApi {
     pub state: AppState,
@@ -146,25 +147,6 @@ fn bad(field: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
-/// A date filter: `YYYY-MM-DD` (a whole day in `server.timezone`) or an RFC 3339 instant.
-/// Returns (start, end) of the day, or (instant, instant) for an instant.
-fn parse_when(text: &str, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>, bool)> {
-    if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        let start = zone
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
-            .earliest()?;
-        let next = day.succ_opt()?;
-        let end = zone
-            .from_local_datetime(&next.and_hms_opt(0, 0, 0)?)
-            .earliest()?;
-        return Some((start.with_timezone(&Utc), end.with_timezone(&Utc), true));
-    }
-    let instant = DateTime::parse_from_rfc3339(text.trim())
-        .ok()?
-        .with_timezone(&Utc);
-    Some((instant, instant, false))
-}
-
 const DATE_HELP: &str = "is not a date (YYYY-MM-DD) or an RFC 3339 time (2024-03-01T10:00:00Z)";
 
 #[OpenApi(tag = "Tag::Logs")]
@@ -237,7 +219,7 @@ impl LogsApi {
             let Some(text) = value.as_deref().filter(|t| !t.is_empty()) else {
                 continue;
             };
-            let Some((start, end, is_day)) = parse_when(text, zone) else {
+            let Some((start, end, is_day)) = date_bounds(text, zone) else {
                 details.push(bad(name, format!("{text:?} {DATE_HELP}")));
                 continue;
             };
@@ -336,7 +318,7 @@ impl LogsApi {
             .timezone
             .parse()
             .unwrap_or(Tz::UTC);
-        let Some((before, _, _)) = parse_when(&text, zone) else {
+        let Some((before, _, _)) = date_bounds(&text, zone) else {
             return Err(ApiError::bad_request(
                 "invalid 'date' format, use RFC3339",
                 vec![bad("date", format!("{text:?} {DATE_HELP}"))],

@@ -2,13 +2,33 @@
 //! requeue — which works from the log row whatever Redis holds. Submitters see and requeue only
 //! their own submissions.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::Submissions;
 use super::error::SubmissionError;
 use crate::auth::{Principal, Role};
 use crate::db::submissions::{self, LogFilter, SubmissionRow};
+
+/// A date given to a log filter: `YYYY-MM-DD` (a whole day in `zone`, the server time zone) or
+/// an RFC 3339 instant. Returns (start, end, whole day): the day's bounds, or the instant twice.
+pub fn date_bounds(text: &str, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>, bool)> {
+    if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        let start = zone
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
+            .earliest()?;
+        let next = day.succ_opt()?;
+        let end = zone
+            .from_local_datetime(&next.and_hms_opt(0, 0, 0)?)
+            .earliest()?;
+        return Some((start.with_timezone(&Utc), end.with_timezone(&Utc), true));
+    }
+    let instant = DateTime::parse_from_rfc3339(text.trim())
+        .ok()?
+        .with_timezone(&Utc);
+    Some((instant, instant, false))
+}
 
 /// One page of the log.
 #[derive(Debug, Clone)]
@@ -173,6 +193,16 @@ impl Submissions {
         Ok((report, pairs))
     }
 
+    /// Failed submissions the `retry` job would requeue now.
+    pub async fn retry_candidates(
+        &self,
+        within: chrono::Duration,
+        max_requeues: i32,
+    ) -> Result<Vec<i64>, SubmissionError> {
+        let db = self.db().get().await?;
+        Ok(submissions::retry_candidates(&db, Utc::now() - within, max_requeues, 10_000).await?)
+    }
+
     /// The `retry` job: failed submissions whose transient errors outlasted their retries
     /// (submitted in the last `within`, requeued fewer than `max_requeues` times) are requeued,
     /// and open ones the queue lost are re-enqueued. Returns (requeued, re-enqueued).
@@ -182,10 +212,7 @@ impl Submissions {
         max_requeues: i32,
     ) -> Result<(usize, usize), SubmissionError> {
         let reenqueued = self.reconciler().run_once().await?;
-        let candidates = {
-            let db = self.db().get().await?;
-            submissions::retry_candidates(&db, Utc::now() - within, max_requeues, 10_000).await?
-        };
+        let candidates = self.retry_candidates(within, max_requeues).await?;
         let requeued = if candidates.is_empty() {
             0
         } else {

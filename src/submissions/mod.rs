@@ -31,6 +31,11 @@ use deliver::Deliverer;
 use inserter::Inserter;
 use reconcile::Reconciler;
 
+/// The `retry` job requeues a failed submission at most this many times…
+pub const AUTO_REQUEUE_LIMIT: i32 = 12;
+/// …and only while it is younger than this many days; after that it needs a person.
+pub const AUTO_REQUEUE_WITHIN_DAYS: i64 = 7;
+
 /// Name of the submissions queue under the Redis key prefix.
 pub const QUEUE_NAME: &str = "submissions";
 

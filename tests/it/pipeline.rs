@@ -2,6 +2,7 @@
 //! version, conflicts, retries, failures, tracker, concurrency and rate limits; and durability
 //! (kill -9 of the daemon, Redis FLUSHALL, a PostgreSQL restart) with nothing lost.
 
+mod cli;
 mod delivery;
 mod durability;
 mod limits;
