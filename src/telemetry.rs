@@ -11,10 +11,20 @@ use tracing_subscriber::{EnvFilter, Registry, fmt, reload};
 #[derive(Clone)]
 pub struct LogHandle(reload::Handle<EnvFilter, Registry>);
 
+/// tokio-postgres logs every statement's parameters at debug level; unless the operator asked
+/// for it by name, keep it at info so a `debug` log level cannot leak bound secrets.
+fn with_quiet_postgres(filter: &str) -> String {
+    if filter.contains("tokio_postgres") {
+        filter.to_owned()
+    } else {
+        format!("{filter},tokio_postgres=info")
+    }
+}
+
 impl LogHandle {
     pub fn set_level(&self, filter: &str) -> Result<(), String> {
         let filter = EnvFilter::builder()
-            .parse(filter)
+            .parse(with_quiet_postgres(filter))
             .map_err(|e| e.to_string())?;
         self.0.reload(filter).map_err(|e| e.to_string())
     }
@@ -23,7 +33,7 @@ impl LogHandle {
 /// Installs the global subscriber. Call once, before anything logs.
 pub fn init(filter: &str) -> LogHandle {
     let filter = EnvFilter::builder()
-        .parse(filter)
+        .parse(with_quiet_postgres(filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let (filter, handle) = reload::Layer::new(filter);
     let registry = tracing_subscriber::registry().with(filter);
