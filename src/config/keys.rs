@@ -296,6 +296,20 @@ pub const KEYS: &[KeySpec] = &[
     )
     .reloadable(),
     key(
+        "api.mapping_import_max_rows",
+        K::Int { min: 1, max: 10_000_000 },
+        D::Int(100_000),
+        "Most data rows a mappings CSV/Excel import reads; a larger sheet gets 413.",
+    )
+    .reloadable(),
+    key(
+        "api.mapping_import_max_unpacked_bytes",
+        K::Int { min: 1 << 20, max: 1 << 32 },
+        D::Int(128 << 20),
+        "Most bytes an .xlsx/.ods/.xls mappings upload may unpack to (zip-bomb guard); more gets 413.",
+    )
+    .reloadable(),
+    key(
         "api.save_response",
         K::Bool,
         D::Bool(true),

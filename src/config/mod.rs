@@ -82,6 +82,8 @@ pub struct ApiSettings {
     pub dhis2_tls_insecure: bool,
     pub dhis2_tracker_async: bool,
     pub mapping_scheme: MappingScheme,
+    pub mapping_import_max_rows: usize,
+    pub mapping_import_max_unpacked_bytes: u64,
     pub save_response: bool,
     pub sync_cron_expression: String,
     pub retry_cron_expression: String,

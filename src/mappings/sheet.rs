@@ -28,8 +28,11 @@ impl Default for ImportLimits {
 
 impl ImportLimits {
     /// The limits configured in `api.mapping_import_*`.
-    pub fn from_settings(_settings: &crate::config::Settings) -> ImportLimits {
-        ImportLimits::default()
+    pub fn from_settings(settings: &crate::config::Settings) -> ImportLimits {
+        ImportLimits {
+            max_rows: settings.api.mapping_import_max_rows,
+            max_unpacked_bytes: settings.api.mapping_import_max_unpacked_bytes,
+        }
     }
 
     /// Cells of one rectangular sheet a reader may allocate: every row with the 16 columns and
