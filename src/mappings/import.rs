@@ -66,6 +66,8 @@ pub struct ImportReport {
     pub deleted: usize,
     /// Rows with at least one error.
     pub invalid: usize,
+    /// False when no DHIS2 metadata sync has run yet, so references were not checked.
+    pub references_checked: bool,
     pub errors: Vec<RowProblem>,
     pub warnings: Vec<RowProblem>,
 }
@@ -104,7 +106,8 @@ pub async fn import(
     } else {
         warnings.extend(checked.problems);
     }
-    let report = report(&sheet, options, plan_counts(&plan), errors, warnings, &plan);
+    let mut report = report(&sheet, options, plan_counts(&plan), errors, warnings, &plan);
+    report.references_checked = checked.metadata_synced;
     if report.invalid > 0 {
         return Err(MappingError::InvalidRows(Box::new(report)));
     }
@@ -219,6 +222,7 @@ fn report(
         skipped,
         deleted,
         invalid,
+        references_checked: false,
         errors,
         warnings,
     }

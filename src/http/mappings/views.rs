@@ -253,6 +253,8 @@ pub struct ImportReportView {
     pub deleted: usize,
     /// Rows with at least one error.
     pub invalid: usize,
+    /// False until a DHIS2 metadata sync has run: references were not checked.
+    pub references_checked: bool,
     pub errors: Vec<RowProblemView>,
     /// Unknown columns, unused uids, and (without `strict`) references DHIS2 does not have.
     pub warnings: Vec<RowProblemView>,
@@ -271,6 +273,7 @@ impl From<ImportReport> for ImportReportView {
             skipped: r.skipped,
             deleted: r.deleted,
             invalid: r.invalid,
+            references_checked: r.references_checked,
             errors: r.errors.into_iter().map(Into::into).collect(),
             warnings: r.warnings.into_iter().map(Into::into).collect(),
         }
