@@ -362,3 +362,7 @@ pub fn map(request: &AggregateRequest, index: &MappingIndex) -> Result<Mapped, V
         unmapped,
     })
 }
+
+#[cfg(test)]
+#[path = "aggregate_tests.rs"]
+mod tests;

@@ -287,3 +287,51 @@ fn is_date_or_time(text: &str) -> bool {
         || NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").is_ok()
         || DateTime::parse_from_rfc3339(text).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn accepts_nested_and_flat_shapes() {
+        let nested = json!({"trackedEntities": [{"trackedEntityType": "nEenWmSyUEp", "orgUnit": "y77LiPqLMoq",
+            "enrollments": [{"program": "IpHINAT79UW", "orgUnit": "y77LiPqLMoq", "enrolledAt": "2019-08-19T00:00:00.000",
+                "events": [{"programStage": "A03MvHHogjR", "orgUnit": "y77LiPqLMoq", "occurredAt": "2019-08-01",
+                    "dataValues": [{"dataElement": "bx6fsa0t90x", "value": "true"}, {"dataElement": "UXz7xuGCEhU", "value": null}]}]}]}]});
+        assert_eq!(
+            validate(&nested).unwrap(),
+            TrackerSummary {
+                org_unit: Some("y77LiPqLMoq".into()),
+                objects: 3
+            }
+        );
+        let flat = json!({"events": [{"program": "IpHINAT79UW", "orgUnit": "y77LiPqLMoq", "occurredAt": "2019-08-01T10:00:00Z"}],
+            "relationships": [{"relationshipType": "dDrh5UyCyvQ", "from": {"event": "ZwwuwNp6gVd"}, "to": {"trackedEntity": {"trackedEntity": "Gjaiu3ea38E"}}}]});
+        assert_eq!(validate(&flat).unwrap().objects, 2);
+    }
+
+    #[test]
+    fn flat_enrollments_need_their_tracked_entity() {
+        let flat = json!({"enrollments": [{"program": "IpHINAT79UW", "orgUnit": "y77LiPqLMoq", "enrolledAt": "2019-08-19"}]});
+        let problems = validate(&flat).unwrap_err();
+        assert_eq!(problems[0].field, "enrollments[0].trackedEntity");
+    }
+
+    #[test]
+    fn dates_must_be_dates() {
+        for good in [
+            "2024-03-01",
+            "2024-03-01T10:00:00",
+            "2024-03-01T10:00:00.123",
+            "2024-03-01T10:00",
+            "2024-03-01T10:00:00+03:00",
+        ] {
+            assert!(is_date_or_time(good), "{good}");
+        }
+        for bad in ["2024-02-30", "01/03/2024", "today", "2024-03-01 10:00"] {
+            assert!(!is_date_or_time(bad), "{bad}");
+        }
+    }
+}

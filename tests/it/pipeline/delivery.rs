@@ -239,7 +239,7 @@ async fn tracker_payloads_reach_dhis2_and_its_report_is_recorded() {
     let log = env.log(id).await;
     assert_eq!(log["status"], "completed", "{log}");
     assert_eq!(log["imported"], 3, "te + enrollment + event created: {log}");
-    assert_eq!(env.sim.received_tracker(), [payload.clone()]);
+    assert_eq!(env.sim.received_tracker(), std::slice::from_ref(&payload));
     let query = env
         .sim
         .received()

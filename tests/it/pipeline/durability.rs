@@ -182,7 +182,7 @@ async fn redis_flushall_mid_run_loses_nothing() {
     env.sim.set_latency(Duration::from_millis(15));
     let url = env.app.url("/api/v2/aggregate");
     let auth = env.submitter.authorization.clone();
-    let (first, second) = tokio::join!(submit_indexed(&url, &auth, 0..COUNT, 32), async {
+    let (first, ()) = tokio::join!(submit_indexed(&url, &auth, 0..COUNT, 32), async {
         wait_for("deliveries to start", Duration::from_secs(60), || {
             deliveries(&env.sim).len() >= 200
         })
@@ -194,7 +194,6 @@ async fn redis_flushall_mid_run_loses_nothing() {
             .unwrap();
         assert!(out.status.success());
     });
-    let _ = second;
     assert_eq!(first.len() as u64, COUNT);
     env.drain().await;
     let duplicates = assert_all_delivered(&env.sim, &first);

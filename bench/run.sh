@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Benchmark of the submission pipeline (prints figures; not a test). See bench/README.md.
+#
+#   bench/run.sh            # everything, ~4 minutes
+#
+# Knobs (environment): BENCH_SECONDS (10) per load run, BENCH_MAX_CONCURRENT (32) workers for the
+# instant DHIS2, BENCH_SLOW_CONCURRENT (20) workers for the 200 ms DHIS2, BENCH_SLOW_COUNT (3000),
+# BENCH_DIR (target/bench).
+#
+# Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on), its
+# own Redis, the DHIS2 simulator (instant and 200 ms) and a release build of dhis2gw, all on this
+# machine. Load from `oha` (cargo install oha --locked); pgbench runs one INSERT of the same row
+# shape against the same PostgreSQL at the same client counts.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=${BENCH_DIR:-$here/target/bench}
+seconds=${BENCH_SECONDS:-10}
+max_concurrent=${BENCH_MAX_CONCURRENT:-32}
+slow_concurrent=${BENCH_SLOW_CONCURRENT:-20}
+slow_count=${BENCH_SLOW_COUNT:-3000}
+pg_port=55491 redis_port=56491 sim_port=18091 slow_port=18092 gw_port=19091
+
+say() { echo "bench: $*" >&2; }
+command -v oha >/dev/null || { say "oha missing: cargo install oha --locked"; exit 1; }
+command -v pgbench >/dev/null || { say "pgbench missing (apt install postgresql-contrib)"; exit 1; }
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+say "building release binaries"
+(cd "$here" && cargo build --release --quiet --bin dhis2gw --example bench-sim)
+gw="$here/target/release/dhis2gw"
+sim="$here/target/release/examples/bench-sim"
+
+rm -rf "$work" && mkdir -p "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+}
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+trap cleanup EXIT
+
+say "PostgreSQL (fsync on) on $pg_port, Redis on $redis_port"
+mkdir -p "$work/pg" && [ "$(id -u)" -ne 0 ] || chown postgres "$work/pg" "$work"
+as_pg "$pg_bin/initdb" -D "$work/pg" -U bench --auth=trust >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start -o \
+  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB" >/dev/null
+psql() { command psql -q -h 127.0.0.1 -p "$pg_port" -U bench "$@"; }
+psql -d postgres -c "CREATE DATABASE bench" && psql -d postgres -c "CREATE DATABASE pgb"
+redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$work" --logfile "$work/redis.log" >/dev/null
+
+"$sim" --listen "127.0.0.1:$sim_port" --latency-ms 0 >"$work/sim.log" 2>&1 & pids+=($!)
+"$sim" --listen "127.0.0.1:$slow_port" --latency-ms 200 >"$work/slow-sim.log" 2>&1 & pids+=($!)
+
+config() { # $1 = DHIS2 port, $2 = max_concurrent, $3 = rate limit
+  cat >"$work/dhis2gw.yml" <<EOF
+database: {uri: "postgres://bench@127.0.0.1:$pg_port/bench", pool_size: 48}
+server: {host: 127.0.0.1, http_port: $gw_port, redis_address: "redis://127.0.0.1:$redis_port",
+  queue_prefix: bench, max_concurrent: $2, rate_limit_per_second: $3, shutdown_grace_secs: 2}
+api: {dhis2_base_url: "http://127.0.0.1:$1", dhis2_user: admin, dhis2_password: district, save_response: true}
+auth: {jwt_secret: bench-jwt-secret-0123456789abcdef, access_token_ttl_secs: 3600, initial_admin_password: bench-admin-pw}
+http: {request_timeout_secs: 60}
+log: {level: warn}
+EOF
+}
+gw_pid=""
+start_gw() {
+  config "$@"
+  [ -z "$gw_pid" ] || { kill "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; }
+  "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 & gw_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$gw_port/health" >/dev/null && return; sleep 0.1; done
+  say "dhis2gw did not start"; tail "$work/dhis2gw.log"; exit 1
+}
+reload_rate() { # $1 = rate limit; SIGHUP applies it without a restart
+  sed -i "s/rate_limit_per_second: [0-9]*/rate_limit_per_second: $1/" "$work/dhis2gw.yml"
+  kill -HUP "$gw_pid"; sleep 0.5
+}
+sql() { psql -d bench -tAc "$1"; }
+
+# Workers held to 1 delivery/s while accept is measured alone.
+start_gw "$sim_port" "$max_concurrent" 1
+sql "INSERT INTO dhis2_mappings (code, what, name, dataelement, category_option_combo) VALUES
+  ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii',NULL), ('MAL_TESTED','de','MAL_TESTED','mxMvRmuC81k',NULL),
+  ('MAL_CONF_F_LT5','de','MAL_CONF_F_LT5','rPRf4cXHEIx','uEnSlE7fIwv')" >/dev/null
+echo "bench-submitter-pw" | "$gw" --config-file "$work/dhis2gw.yml" user add bench --role submitter >/dev/null
+token=$(curl -sf "http://127.0.0.1:$gw_port/api/v2/auth/login" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"bench-submitter-pw"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+body='{"orgUnit":"KFZHpp8BEUA","orgUnitName":"Moyamba Central CHC","period":"202401","dataSet":"S6zKJrYKAzR","dataValues":{"MAL_SUSP":1000000,"MAL_TESTED":12,"MAL_CONF_F_LT5":"7"}}'
+url="http://127.0.0.1:$gw_port/api/v2/aggregate"
+
+load() { # $1 clients, then extra oha args; prints "rps p50_ms p99_ms ok"
+  oha --no-tui --output-format json -c "$1" "${@:2}" -m POST -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -d "$body" "$url" 2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+s, p = r["summary"], r["latencyPercentiles"]
+ok = r["statusCodeDistribution"].get("200", 0)
+print("%.0f %.1f %.1f %d %.0f" % (s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, ok, ok / s["total"]))'
+}
+
+# pgbench: one INSERT of the same row shape (uuid, jsonb request, text payload, hashes) per txn.
+psql -d pgb -c "CREATE TABLE bench_log (id bigserial PRIMARY KEY, task_id uuid NOT NULL UNIQUE,
+  kind text NOT NULL, status text NOT NULL DEFAULT 'queued', submitted_at timestamptz NOT NULL DEFAULT now(),
+  user_id bigint, body_hash text NOT NULL, payload jsonb NOT NULL, dhis2_payload text NOT NULL)"
+cat >"$work/insert.sql" <<EOF
+INSERT INTO bench_log (task_id, kind, user_id, body_hash, payload, dhis2_payload)
+VALUES (gen_random_uuid(), 'aggregate', 1, md5(random()::text), '$body'::jsonb,
+  '{"dataSet":"S6zKJrYKAzR","dataValues":[{"dataElement":"gLEO1XbX0ii","value":"1000000"}],"orgUnit":"KFZHpp8BEUA","period":"202401"}');
+EOF
+pgb() { pgbench -n -h 127.0.0.1 -p "$pg_port" -U bench -M prepared -c "$1" -j 2 -T "$seconds" -f "$work/insert.sql" pgb 2>/dev/null \
+  | awk '/^tps/ {printf "%.0f", $3}'; }
+
+declare -A rps p50 p99 pg
+for c in 32 64; do
+  say "accept at $c clients (${seconds}s), then pgbench at $c clients"
+  load "$c" -z 3s >/dev/null   # warm-up
+  read -r rps[$c] p50[$c] p99[$c] ok share <<<"$(load "$c" -z "${seconds}s")"
+  [ "$share" = "1" ] || say "warning: only $ok answers were 200"
+  pg[$c]=$(pgb "$c")
+done
+half=$(( ${rps[32]} / 2 ))
+say "accept at half of the 32-client maximum: $half req/s"
+read -r half_rps half_p50 half_p99 _ _ <<<"$(load 32 -z "${seconds}s" -q "$half")"
+
+say "delivery of the accepted backlog to an instant DHIS2 (max_concurrent $max_concurrent)"
+backlog=$(sql "SELECT count(*) FROM submission_log WHERE status = 'queued'")
+t0=$(date +%s.%N); reload_rate 0
+while [ "$(sql "SELECT count(*) FROM submission_log WHERE status IN ('queued','processing','retrying')")" != 0 ]; do sleep 0.2; done
+t1=$(date +%s.%N)
+deliver_rps=$(python3 -c "print('%.0f' % ($backlog / ($t1 - $t0)))")
+
+say "sustained: accept at half load with deliveries running"
+before=$(sql "SELECT count(*) FROM submission_log WHERE status = 'completed'")
+read -r sus_rps _ sus_p99 sus_ok _ <<<"$(load 32 -z "${seconds}s" -q "$half")"
+after=$(sql "SELECT count(*) FROM submission_log WHERE status = 'completed'")
+sus_delivered=$(( after - before ))
+
+say "delivery to a DHIS2 answering in 200 ms (max_concurrent $slow_concurrent), $slow_count submissions"
+start_gw "$slow_port" "$slow_concurrent" 1
+load 32 -n "$slow_count" >/dev/null
+done_before=$(sql "SELECT count(*) FROM submission_log WHERE status <> 'queued'")
+t0=$(date +%s.%N); reload_rate 0
+while [ "$(sql "SELECT count(*) FROM submission_log WHERE status IN ('queued','processing','retrying')")" != 0 ]; do sleep 0.2; done
+t1=$(date +%s.%N)
+slow_rps=$(python3 -c "print('%.1f' % (($slow_count) / ($t1 - $t0)))")
+bound=$(python3 -c "print('%.1f' % ($slow_concurrent / 0.2))")
+lost=$(sql "SELECT count(*) FROM submission_log WHERE status <> 'completed'")
+
+cat <<EOF
+
+dhis2gw submission pipeline benchmark — $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') fsync on
+(release build; auth: Bearer JWT; one POST = validate + map + commit row + enqueue)
+
+                                   32 clients        64 clients
+durable accept (req/s)             ${rps[32]}             ${rps[64]}
+  p50 / p99 latency (ms)           ${p50[32]} / ${p99[32]}       ${p50[64]} / ${p99[64]}
+pgbench, one INSERT (tps)          ${pg[32]}             ${pg[64]}
+accept / pgbench                   $(python3 -c "print('%.2f' % (${rps[32]}/${pg[32]}))")              $(python3 -c "print('%.2f' % (${rps[64]}/${pg[64]}))")
+
+half load (32 clients, $half req/s target): achieved $half_rps req/s, p50 $half_p50 ms, p99 $half_p99 ms (target p99 <= 25 ms)
+
+delivery to an instant DHIS2 ($max_concurrent workers): $backlog queued delivered at $deliver_rps/s = $(python3 -c "print('%.0f%%' % (100*$deliver_rps/${rps[32]}))") of the 32-client accept rate (target >= 90 %)
+sustained at half load: accepted $sus_ok in ${seconds}s ($sus_rps req/s, p99 $sus_p99 ms) while $sus_delivered were delivered = $(python3 -c "print('%.0f%%' % (100*$sus_delivered/max($sus_ok,1)))")
+delivery to a 200 ms DHIS2 ($slow_concurrent workers): $slow_rps/s vs bound $bound/s = $(python3 -c "print('%.1f%%' % (100*$slow_rps/$bound))") (target >= 95 %)
+submissions not completed at the end: $lost
+EOF
