@@ -15,11 +15,30 @@ pub enum JobCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Pull the DHIS2 metadata mappings are checked against (org units, category option
+    /// combos, data elements, data sets, user groups): incremental by lastUpdated after the
+    /// first run.
+    Sync {
+        /// Fetch everything and remove what DHIS2 no longer has.
+        #[arg(long)]
+        full: bool,
+    },
 }
 
 pub async fn run(settings: Settings, command: JobCommand) -> anyhow::Result<()> {
     match command {
         JobCommand::Retry { dry_run } => retry(settings, dry_run).await,
+        JobCommand::Sync { full } => {
+            let options = crate::mappings::sync::SyncOptions { full };
+            for c in crate::mappings::sync::run_once(&settings, options).await? {
+                let kind = if c.full { "full" } else { "incremental" };
+                println!(
+                    "{}: {} fetched ({kind}), {} removed",
+                    c.collection, c.fetched, c.removed
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -56,6 +56,22 @@ pub async fn sync(
     Ok(report)
 }
 
+/// `dhis2gw run-job sync`: connects with `database.*` and `api.*`, migrates, syncs.
+pub async fn run_once(
+    settings: &crate::config::Settings,
+    options: SyncOptions,
+) -> anyhow::Result<Vec<CollectionSync>> {
+    use anyhow::Context;
+    let pool = crate::db::connect(&settings.database).context("database.uri")?;
+    crate::db::migrate::run(&pool)
+        .await
+        .context("applying database migrations")?;
+    let client = Dhis2Client::new(&settings.api).context("api.dhis2_*")?;
+    let report = sync(&pool, &client, options).await?;
+    pool.close();
+    Ok(report)
+}
+
 async fn sync_collection(
     pool: &Pool,
     client: &Dhis2Client,

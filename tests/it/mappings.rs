@@ -8,3 +8,4 @@ mod files;
 mod import;
 mod limits;
 mod sheets;
+mod sync;

@@ -178,7 +178,6 @@ pub const MAL_SUSP: &str = "gLEO1XbX0ii";
 pub const COC_F_LT5: &str = "uEnSlE7fIwv";
 pub const DEFAULT_COC: &str = "HllvX50cXC0";
 pub const MAL_DATA_SET: &str = "S6zKJrYKAzR";
-pub const IDSR_DATA_SET: &str = "KDI5FUQX7bJ";
 pub const FACILITY: &str = "KFZHpp8BEUA";
 
 /// A CSV of the original's 13 columns with a few data-element and org-unit rows.
