@@ -251,10 +251,9 @@ impl From<crate::mappings::MappingError> for ApiError {
             E::BadFile(_) | E::EmptyFile | E::Refused(_) | E::MetadataNotSynced => {
                 ApiError::bad_request(err.to_string(), vec![])
             }
-            E::TooLarge(message) => ApiError::PayloadTooLarge(Json(ErrorBody::new(
-                "payload_too_large",
-                message,
-            ))),
+            E::TooLarge(message) => {
+                ApiError::PayloadTooLarge(Json(ErrorBody::new("payload_too_large", message)))
+            }
             E::NotFound(_) => ApiError::not_found(err.to_string()),
             E::Conflict(message) => ApiError::conflict(message),
             _ if err.is_unavailable() => ApiError::unavailable("PostgreSQL", &err),

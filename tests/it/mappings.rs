@@ -7,5 +7,6 @@ mod db;
 mod files;
 mod import;
 mod limits;
+mod pipeline;
 mod sheets;
 mod sync;
