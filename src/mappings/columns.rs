@@ -139,6 +139,15 @@ mod tests {
     }
 
     #[test]
+    fn the_operator_doc_describes_every_column() {
+        let doc = include_str!("../../docs/mappings.md");
+        for column in Column::ALL {
+            let row = format!("| `{}` |", column.header());
+            assert!(doc.contains(&row), "docs/mappings.md has no row {row}");
+        }
+    }
+
+    #[test]
     fn headers_are_matched_loosely() {
         for (cell, column) in [
             ("\u{feff}code", Column::Code),
