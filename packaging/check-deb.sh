@@ -6,11 +6,13 @@
 # line per check and a summary; exits 1 when anything failed. Needs root and a Debian system;
 # needs no running systemd (maintainer scripts skip systemctl without one).
 #
-#   packaging/check-deb.sh [--deb FILE] [--no-build] [--no-serve] [--verbose]
+#   packaging/check-deb.sh [--deb FILE] [--no-build] [--no-serve] [--no-systemd] [--verbose]
 #
 #   --deb FILE    test this .deb instead of building one
 #   --no-build    build the .deb from the existing target/release/dhis2gw (no cargo build)
-#   --no-serve    skip running the daemon (no PostgreSQL/Redis needed then)
+#   --no-serve    skip running the daemon on this machine (no PostgreSQL/Redis needed then)
+#   --no-systemd  skip the stage under a real systemd (packaging/check-deb-systemd.sh boots this
+#                 machine's systemd in a throw-away container and installs the .deb there)
 #   --verbose     show the output of every check, not only of failed ones
 #
 # Installs lintian, systemd (systemd-analyze), man-db and python3 with apt-get when missing. The
@@ -23,14 +25,16 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 deb=""
 build_args=()
 serve=1
+under_systemd=1
 verbose=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --deb) deb=$(realpath "$2"); shift 2 ;;
     --no-build) build_args+=(--no-build); shift ;;
     --no-serve) serve=0; shift ;;
+    --no-systemd) under_systemd=0; shift ;;
     --verbose) verbose=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-deb: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -74,6 +78,19 @@ mode_is() { # PATH OWNER:GROUP MODE [TYPE]
 absent() { if [ -e "$1" ]; then echo "$1 still exists"; return 1; fi; }
 has_line() { grep -qxF -- "$2" "$1" || { echo "no line '$2' in $1:"; cat "$1"; return 1; }; }
 quiet_ok() { "$@" >"$work/out" 2>&1; local rc=$?; cat "$work/out"; [ $rc -eq 0 ] && [ ! -s "$work/out" ]; }
+
+# results() turns the helpers' `ok|fail|skip <what>` lines into PASS/FAIL/SKIP.
+results() { # OUTPUT_FILE PREFIX
+  local verdict what
+  while read -r verdict what; do
+    case "$verdict" in
+      ok) pass "$2$what" ;;
+      fail) : >"$log"; fail "$2$what" ;;
+      skip) skip "$2$what" ;;
+    esac
+  done < <(grep -E '^(ok|fail|skip) ' "$1")
+  grep -qE '^(ok|fail|skip) ' "$1" || { cp "$1" "$log"; fail "$2the checks did not run"; }
+}
 
 cleanup() {
   if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${Status}' dhis2gw 2>/dev/null | grep -q 'install\|config-files'; then
@@ -219,6 +236,9 @@ check "LoadCredential: database.uri_file read from \$CREDENTIALS_DIRECTORY, pass
   bash -c 'out=$(runuser -u dhis2gw -- env CREDENTIALS_DIRECTORY="$1" /usr/bin/dhis2gw check-config --config-file "$2") || exit 1;
     echo "$out" | grep "uri:"; echo "$out" | grep -q "uri: postgres://dhis2gw:\*\*\*@db.example.org" && ! echo "$out" | grep -q s3cr3t' _ "$work/creds" "$work/creds.yml"
 
+check "LoadCredential: the same check as root (install.md's manual check)" \
+  bash -c 'env CREDENTIALS_DIRECTORY="$1" /usr/bin/dhis2gw check-config --config-file "$2" | grep -q "uri: postgres://dhis2gw:\*\*\*@db.example.org"' _ "$work/creds" "$work/creds.yml"
+
 # The rule postinst uses to decide whether to start the service (only acted on under systemd).
 sed -n '/^database_uri()/,/^}/p; /^config_ready()/,/^}/p' /var/lib/dpkg/info/dhis2gw.postinst >"$work/ready.sh"
 ready() { bash -c '. "$1"; CONFIG=/etc/dhis2gw/dhis2gw.yml; config_ready' _ "$work/ready.sh"; }
@@ -227,7 +247,8 @@ check "postinst readiness: not ready with the shipped database.uri" not_ready
 
 # ---------------------------------------------------------------------------------------------
 echo "== configure (edit /etc/dhis2gw/dhis2gw.yml) and run the daemon as systemd would"
-pg_port=55470 redis_port=56390 http_port=59090
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+pg_port=$(free_port) redis_port=$(free_port) http_port=$(free_port)
 if [ "$serve" = 1 ]; then
   if "$here/packaging/local-services.sh" start --dir "$work/services" --pg-port $pg_port --redis-port $redis_port >"$log" 2>&1; then
     services_started=1
@@ -245,15 +266,8 @@ check "postinst readiness: ready once database.uri is set" ready
 if [ "$serve" = 1 ]; then
   check "runuser -u dhis2gw -- dhis2gw migrate" runuser -u dhis2gw -- /usr/bin/dhis2gw migrate
   python3 "$here/packaging/check-deb-serve.py" "$work" "$http_port" >"$work/serve.out" 2>&1
-  while read -r verdict what; do
-    case "$verdict" in
-      ok) pass "serve: $what" ;;
-      fail) : >"$log"; fail "serve: $what" ;;
-      skip) skip "serve: $what" ;;
-    esac
-  done < <(grep -E '^(ok|fail|skip) ' "$work/serve.out")
-  grep -qE '^(ok|fail) ' "$work/serve.out" || { cp "$work/serve.out" "$log"; fail "serve: the smoke test did not run"; }
-  [ "$verbose" = 1 ] && sed 's/^/      | /' "$work/serve.out"
+  results "$work/serve.out" "serve: "
+  if [ "$verbose" = 1 ] || grep -q '^fail ' "$work/serve.out"; then sed 's/^/      | /' "$work/serve.out"; fi
 else
   skip "serve: sd_notify READY/WATCHDOG, journald, SIGHUP, SIGTERM" "--no-serve or no services"
 fi
@@ -288,6 +302,16 @@ check "after purge: user, group, stat override and enablement gone" \
   bash -c '! getent passwd dhis2gw && ! getent group dhis2gw && ! dpkg-statoverride --list /etc/dhis2gw/dhis2gw.yml &&
     ! test -e /etc/systemd/system/multi-user.target.wants/dhis2gw.service && ! dpkg-query -W dhis2gw 2>/dev/null'
 installed_by_us=0
+
+# ---------------------------------------------------------------------------------------------
+echo "== under a running systemd (a throw-away container booted from this machine's systemd)"
+if [ "$under_systemd" = 1 ]; then
+  "$here/packaging/check-deb-systemd.sh" "$deb" "$work/dhis2gw_${new_version}.deb" "$work" >"$work/systemd.out" 2>&1
+  results "$work/systemd.out" "systemd: "
+  [ "$verbose" = 1 ] && sed 's/^/      | /' "$work/systemd.out"
+else
+  skip "systemd: systemctl enable/reload/stop, journalctl, LoadCredential=, upgrade, remove" "--no-systemd"
+fi
 
 # ---------------------------------------------------------------------------------------------
 echo
