@@ -34,18 +34,23 @@ pub fn namespaces(rows: &[(u32, Candidate)]) -> BTreeSet<(String, String)> {
 
 /// Decides every row. `existing` must hold every stored mapping of the rows' namespaces and
 /// every stored mapping whose uid a row names.
-pub fn plan(rows: &[(u32, Candidate)], existing: &[MappingRow], mode: ImportMode) -> Plan {
+pub fn plan(rows: Vec<(u32, Candidate)>, existing: &[MappingRow], mode: ImportMode) -> Plan {
+    let replaced = namespaces(&rows);
     let by_uid: HashMap<&str, &MappingRow> = existing.iter().map(|m| (m.uid.as_str(), m)).collect();
     let by_key: HashMap<NaturalKey, &MappingRow> = existing
         .iter()
         .map(|m| (NaturalKey::of(&m.fields()), m))
         .collect();
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        inserts: Vec::with_capacity(rows.len().saturating_sub(existing.len())),
+        ..Plan::default()
+    };
     let mut first_row_of_key: HashMap<NaturalKey, u32> = HashMap::new();
     let mut first_row_of_uid: HashMap<String, u32> = HashMap::new();
     let mut matched: HashSet<i64> = HashSet::new();
 
     for (number, candidate) in rows {
+        let number = &number;
         let key = candidate.key();
         let key_column = if key.what == "ou" {
             "source_orgunit"
@@ -113,7 +118,7 @@ pub fn plan(rows: &[(u32, Candidate)], existing: &[MappingRow], mode: ImportMode
             (None, None) => None,
         };
         match target {
-            None => plan.inserts.push((row_uid, candidate.fields.clone())),
+            None => plan.inserts.push((row_uid, candidate.fields)),
             Some(stored) => {
                 matched.insert(stored.id);
                 let current = stored.fields();
@@ -129,7 +134,6 @@ pub fn plan(rows: &[(u32, Candidate)], existing: &[MappingRow], mode: ImportMode
         }
     }
     if mode == ImportMode::Replace && plan.errors.is_empty() {
-        let replaced = namespaces(rows);
         plan.deletes = existing
             .iter()
             .filter(|m| !matched.contains(&m.id))
@@ -196,7 +200,7 @@ mod tests {
             (3, candidate(de("B", "gLEO1XbX0ii"), None)),
             (4, candidate(de("D", "gLEO1XbX0ii"), None)),
         ];
-        let upsert = plan(&rows, &existing, ImportMode::Upsert);
+        let upsert = plan(rows.clone(), &existing, ImportMode::Upsert);
         assert_eq!(
             (
                 upsert.inserts.len(),
@@ -207,12 +211,12 @@ mod tests {
             (1, 1, 1, 0)
         );
         assert!(upsert.deletes.is_empty());
-        let skip = plan(&rows, &existing, ImportMode::Skip);
+        let skip = plan(rows.clone(), &existing, ImportMode::Skip);
         assert_eq!(
             (skip.updates.len(), skip.skipped, skip.inserts.len()),
             (0, 1, 1)
         );
-        let replace = plan(&rows, &existing, ImportMode::Replace);
+        let replace = plan(rows, &existing, ImportMode::Replace);
         assert_eq!(replace.deletes, [3]);
         assert_eq!(replace.updates[0].0, "Aaaaaaaaaa2");
     }
@@ -225,7 +229,7 @@ mod tests {
             (6, candidate(de("X", "gLEO1XbX0ii"), Some("Bbbbbbbbbb1"))),
             (7, candidate(de("Y", "gLEO1XbX0ii"), Some("Bbbbbbbbbb1"))),
         ];
-        let p = plan(&rows, &[], ImportMode::Upsert);
+        let p = plan(rows, &[], ImportMode::Upsert);
         let got: Vec<_> = p
             .errors
             .iter()
@@ -242,14 +246,14 @@ mod tests {
             stored(2, "Aaaaaaaaaa2", de("B", "rPRf4cXHEIx")),
         ];
         let renamed = plan(
-            &[(2, candidate(de("A2", "rPRf4cXHEIx"), Some("Aaaaaaaaaa1")))],
+            vec![(2, candidate(de("A2", "rPRf4cXHEIx"), Some("Aaaaaaaaaa1")))],
             &existing,
             ImportMode::Upsert,
         );
         assert_eq!(renamed.updates[0].0, "Aaaaaaaaaa1");
         assert_eq!(renamed.updates[0].1.code, "A2");
         let taken = plan(
-            &[(2, candidate(de("B", "rPRf4cXHEIx"), Some("Aaaaaaaaaa1")))],
+            vec![(2, candidate(de("B", "rPRf4cXHEIx"), Some("Aaaaaaaaaa1")))],
             &existing,
             ImportMode::Upsert,
         );
