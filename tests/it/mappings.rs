@@ -7,6 +7,7 @@ mod db;
 mod files;
 mod import;
 mod limits;
+mod openapi;
 mod pipeline;
 mod sheets;
 mod sync;
