@@ -12,7 +12,9 @@ dir=target/test-services
 bash packaging/local-services.sh stop --dir "$dir" >/dev/null 2>&1 || true
 rm -rf "$dir"
 trap 'bash packaging/local-services.sh stop --dir "$dir" >/dev/null 2>&1 || true' EXIT
-eval "$(bash packaging/local-services.sh start --dir "$dir" --pg-port 55433 --redis-port 56380)"
+# Ports may be moved (DHIS2GW_TEST_PG_PORT, DHIS2GW_TEST_REDIS_PORT) to run two checkouts at once.
+eval "$(bash packaging/local-services.sh start --dir "$dir" \
+  --pg-port "${DHIS2GW_TEST_PG_PORT:-55433}" --redis-port "${DHIS2GW_TEST_REDIS_PORT:-56380}")"
 export DHIS2GW_TEST_DB="$DHIS2GW_DB" DHIS2GW_TEST_REDIS="$DHIS2GW_REDIS"
 # The tests build their own configuration; nothing from this shell may leak into them.
 unset DHIS2GW_DB DHIS2GW_REDIS
