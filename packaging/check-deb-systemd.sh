@@ -10,6 +10,9 @@
 #
 # Prints one line per check: `ok <what>`, `fail <what>: <why>` or `skip <what>: <why>` (when the
 # container cannot boot here). Needs root, overlayfs, unshare and a systemd installed on the host.
+# Single-quoted scripts run inside the container (SC2016); ok/bad only echo, so `a && ok || bad`
+# is an if/else (SC2015).
+# shellcheck disable=SC2016,SC2015
 set -uo pipefail
 
 deb=$1 deb2=$2 work=$3
@@ -52,16 +55,16 @@ boot() {
     cd "$r"; mount --move . /; mount --make-rshared /; exec unshare --cgroup chroot . env -i container=other /lib/systemd/systemd --system --unit=basic.target
   ' _ "$root" "$cg" >"$work/ct-console.log" 2>&1 &
     echo $! >"$work/ct/unshare.pid" )
-  local unshare_pid i
+  local unshare_pid
   unshare_pid=$(cat "$work/ct/unshare.pid")
-  for i in $(seq 1 100); do # systemd is the child unshare forked
+  for _ in $(seq 1 100); do # systemd is the child unshare forked
     ct_pid=$(pgrep -P "$unshare_pid" -x systemd)
     [ -n "$ct_pid" ] && break
     kill -0 "$unshare_pid" 2>/dev/null || return 1
     sleep 0.1
   done
   [ -n "$ct_pid" ] || return 1
-  for i in $(seq 1 300); do # until systemd listens, is-system-running would just say "offline"
+  for _ in $(seq 1 300); do # until systemd listens, is-system-running would just say "offline"
     in_ct test -S /run/systemd/private && break
     sleep 0.1
   done
@@ -74,8 +77,7 @@ in_ct() {
 }
 prop() { in_ct systemctl show -P "$1" dhis2gw.service; }
 wait_active() {
-  local i
-  for i in $(seq 1 120); do [ "$(prop ActiveState)" = active ] && return 0; sleep 0.5; done
+  for _ in $(seq 1 120); do [ "$(prop ActiveState)" = active ] && return 0; sleep 0.5; done
   return 1
 }
 health() { in_ct curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:9090/health; }
@@ -131,6 +133,10 @@ verbose=$(journal -o verbose)
 if echo "$verbose" | grep -q "SYSLOG_IDENTIFIER=dhis2gw" && echo "$verbose" | grep -qE "^ *F_[A-Z_]+="; then
   ok "journalctl -u dhis2gw -o verbose: SYSLOG_IDENTIFIER=dhis2gw and F_* fields"
 else bad "journalctl -o verbose" "$(echo "$verbose" | tail -n 12)"; fi
+field=$(echo "$verbose" | grep -m1 -oE "^ *F_[A-Z_]+=[^ ]+$" | tr -d ' ')
+if [ -n "$field" ] && [ "$(journal -o cat "$field" | wc -l)" -ge 1 ]; then
+  ok "journalctl -u dhis2gw $field: filtering on a structured field"
+else bad "journalctl filter on a field" "${field:-no F_ field}"; fi
 
 # --- secrets through LoadCredential= -----------------------------------------------------------
 # Control first: where systemd cannot set up credentials at all (this home-made container on
@@ -167,7 +173,10 @@ start=$(date +%s)
 if in_ct systemctl stop dhis2gw && [ "$(prop Result)" = success ] && [ $(($(date +%s) - start)) -lt 45 ]; then
   ok "systemctl stop: clean exit in $(($(date +%s) - start)) s (TimeoutStopSec=45s)"
 else bad "systemctl stop" "$(prop Result) $(prop ExecMainStatus)"; fi
-in_ct systemctl start dhis2gw && wait_active
+in_ct systemctl disable --quiet dhis2gw
+if in_ct systemctl enable --now --quiet dhis2gw && wait_active && [ "$(in_ct systemctl is-enabled dhis2gw)" = enabled ]; then
+  ok "systemctl enable --now dhis2gw"
+else bad "systemctl enable --now" "$(prop ActiveState)"; fi
 
 # --- remove stops it; purge deletes the user ---------------------------------------------------
 if apt_in remove dhis2gw && [ "$(prop ActiveState)" = inactive ] && ! in_ct pgrep -u dhis2gw >/dev/null; then
