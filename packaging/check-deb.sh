@@ -2,9 +2,10 @@
 # The packaging test: builds the dhis2gw .deb (unless given one), inspects it, lints it, checks the
 # systemd unit, then installs it on THIS machine, checks what the install did, runs the installed
 # daemon as the dhis2gw user the way systemd would (sd_notify READY/WATCHDOG, journald, SIGHUP,
-# SIGTERM), upgrades it over an edited config, removes it and purges it. Prints one PASS/FAIL/SKIP
-# line per check and a summary; exits 1 when anything failed. Needs root and a Debian system;
-# needs no running systemd (maintainer scripts skip systemctl without one).
+# SIGTERM), upgrades it over an edited config, removes it and purges it; then does it all again
+# under a real systemd booted in a throw-away container (packaging/check-deb-systemd.sh). Prints
+# one PASS/FAIL/SKIP line per check and a summary; exits 1 when anything failed. Needs root and a
+# Debian system; needs no running systemd (maintainer scripts skip systemctl without one).
 #
 #   packaging/check-deb.sh [--deb FILE] [--no-build] [--no-serve] [--no-systemd] [--verbose]
 #
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
     --no-serve) serve=0; shift ;;
     --no-systemd) under_systemd=0; shift ;;
     --verbose) verbose=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-deb: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -77,7 +78,6 @@ mode_is() { # PATH OWNER:GROUP MODE [TYPE]
   echo "$1: $got"
   [ "$got" = "$2 $3 ${4:-regular file}" ]
 }
-absent() { if [ -e "$1" ]; then echo "$1 still exists"; return 1; fi; }
 has_line() { grep -qxF -- "$2" "$1" || { echo "no line '$2' in $1:"; cat "$1"; return 1; }; }
 quiet_ok() { "$@" >"$work/out" 2>&1; local rc=$?; cat "$work/out"; [ $rc -eq 0 ] && [ ! -s "$work/out" ]; }
 
