@@ -34,6 +34,7 @@ sim="$here/target/release/examples/bench-sim"
 rm -rf "$work" && mkdir -p "$work"
 pids=()
 cleanup() {
+  [ -z "${gw_pid:-}" ] || kill "$gw_pid" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
@@ -70,7 +71,11 @@ start_gw() {
   config "$@"
   [ -z "$gw_pid" ] || { kill "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; }
   "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 & gw_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$gw_port/health" >/dev/null && return; sleep 0.1; done
+  for _ in $(seq 1 100); do
+    kill -0 "$gw_pid" 2>/dev/null || { say "dhis2gw exited"; tail "$work/dhis2gw.log"; exit 1; }
+    curl -sf "http://127.0.0.1:$gw_port/health" >/dev/null && return
+    sleep 0.1
+  done
   say "dhis2gw did not start"; tail "$work/dhis2gw.log"; exit 1
 }
 reload_rate() { # $1 = rate limit; SIGHUP applies it without a restart

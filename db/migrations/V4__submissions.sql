@@ -68,3 +68,16 @@ CREATE INDEX submission_log_user ON submission_log (user_id, submitted_at DESC);
 -- The reconciler and `run-job retry` scan the rows still owed a delivery.
 CREATE INDEX submission_log_open ON submission_log (id)
     WHERE status IN ('queued', 'processing', 'retrying');
+
+-- The pipeline keeps each namespace's mappings in memory; every change to dhis2_mappings tells the
+-- instances (LISTEN dhis2gw_mappings) to drop that copy. NOTIFY is sent at commit.
+CREATE FUNCTION dhis2gw_notify_mappings_changed() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('dhis2gw_mappings', '');
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER dhis2_mappings_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON dhis2_mappings
+    FOR EACH STATEMENT EXECUTE FUNCTION dhis2gw_notify_mappings_changed();

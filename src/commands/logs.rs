@@ -117,6 +117,10 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Submissions> {
     let redis = queue::connect(&settings.server, 1)
         .await
         .context("server.redis_address")?;
+    // Redis may be down: requeues then land in PostgreSQL and the daemon enqueues them.
+    redis
+        .wait_connected(std::time::Duration::from_secs(3))
+        .await;
     let (_keep, rx) = tokio::sync::watch::channel(Arc::new(settings.clone()));
     // The sender may go: the receiver keeps the last value, which is all a command needs.
     Ok(Submissions::new(rx, pool, &redis))

@@ -48,6 +48,8 @@ pub struct JobQueue {
     redis: RedisClients,
     /// known, pending, lease, holder, scheduled — the order the scripts expect.
     keys: Arc<[String; 5]>,
+    /// Set when the queue was last rebuilt from PostgreSQL (see [`JobQueue::marker_present`]).
+    marker: Arc<str>,
 }
 
 impl JobQueue {
@@ -62,6 +64,7 @@ impl JobQueue {
                 key("holder"),
                 key("scheduled"),
             ]),
+            marker: key("rebuilt_at").into(),
         }
     }
 
@@ -218,6 +221,23 @@ impl JobQueue {
             .smismember(self.keys[0].as_str(), members)
             .await?;
         Ok(held)
+    }
+
+    /// Whether the queue's marker key is there. The reconciler sets it after it has rebuilt the
+    /// queue from PostgreSQL; a Redis that restarted empty or was flushed has lost it, which
+    /// tells the reconciler to rebuild again without scanning on every round.
+    pub async fn marker_present(&self) -> Result<bool, QueueError> {
+        let count: i64 = self.client().exists(&*self.marker).await?;
+        Ok(count == 1)
+    }
+
+    pub async fn set_marker(&self) -> Result<(), QueueError> {
+        let stamp = chrono::Utc::now().to_rfc3339();
+        let _: () = self
+            .client()
+            .set(&*self.marker, stamp, None, None, false)
+            .await?;
+        Ok(())
     }
 
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {

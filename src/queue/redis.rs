@@ -36,6 +36,15 @@ impl RedisClients {
         Ok(())
     }
 
+    /// Waits (at most `deadline`) for the pool's first connection. Short-lived users (the CLI)
+    /// call it so that their first command does not fail fast on a connection still opening.
+    pub async fn wait_connected(&self, deadline: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(deadline, self.pool.wait_for_connect()).await,
+            Ok(Ok(()))
+        )
+    }
+
     pub async fn quit(&self) {
         let _ = self.pool.quit().await;
         let _ = self.blocking.quit().await;

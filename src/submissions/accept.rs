@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::error::{Problem, SubmissionError};
 use super::mapping::MappingIndex;
 use super::{Submissions, aggregate, tracker};
-use crate::db::mappings;
 use crate::db::submissions::{self, Inserted, Kind, NewSubmission, Status};
 
 /// Longest `Idempotency-Key` accepted.
@@ -53,10 +52,10 @@ impl Submissions {
             Err(problems) => return Err(self.with_org_unit_problem(body, problems).await),
         };
         let settings = self.settings();
-        let rows = {
-            let db = self.db().get().await?;
-            mappings::for_namespace(&db, &request.source, &request.instance).await?
-        };
+        let rows = self
+            .mappings()
+            .namespace(self.db(), &request.source, &request.instance)
+            .await?;
         let index = MappingIndex::new(
             &rows,
             settings.api.mapping_scheme,
@@ -103,10 +102,11 @@ impl Submissions {
             .filter(|ou| !ou.trim().is_empty());
         if let Some(org_unit) = org_unit.filter(|ou| crate::domain::uid::Uid::parse(ou).is_err()) {
             let (source, instance) = (namespace("source"), namespace("instance"));
-            let rows = match self.db().get().await {
-                Ok(db) => mappings::for_namespace(&db, &source, &instance).await.ok(),
-                Err(_) => None,
-            };
+            let rows = self
+                .mappings()
+                .namespace(self.db(), &source, &instance)
+                .await
+                .ok();
             if let Some(rows) = rows {
                 let index = MappingIndex::new(&rows, self.settings().api.mapping_scheme, "");
                 if let Some(problem) =

@@ -171,6 +171,13 @@ impl Submissions {
             Err(e) => {
                 tracing::warn!(error = %e, "requeued in the log but not enqueued; the reconciler will enqueue");
                 report.enqueue_error = Some(e.to_string());
+                // Every instance's reconciler listens: ask for a pass (it retries until Redis
+                // is back).
+                self.0.reconcile_now.notify_one();
+                let notify = format!("NOTIFY {}", super::mapping_cache::RECONCILE_CHANNEL);
+                if let Ok(db) = self.db().get().await {
+                    let _ = db.batch_execute(&notify).await;
+                }
             }
         }
         tracing::info!(requeued = ?report.requeued, "submissions requeued");

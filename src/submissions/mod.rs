@@ -11,6 +11,7 @@ pub mod error;
 pub mod inserter;
 pub mod logs;
 pub mod mapping;
+pub mod mapping_cache;
 pub mod reconcile;
 pub mod retry;
 pub mod tracker;
@@ -29,6 +30,7 @@ use crate::config::Settings;
 use crate::queue::{InFlight, JobQueue, RedisClients, WorkerConfig, WorkerPool};
 use deliver::Deliverer;
 use inserter::Inserter;
+use mapping_cache::MappingCache;
 use reconcile::Reconciler;
 
 /// The `retry` job requeues a failed submission at most this many times…
@@ -53,6 +55,8 @@ struct Inner {
     /// Asks the reconciler for a run now.
     reconcile_now: Arc<Notify>,
     in_flight: InFlight,
+    /// Mappings per namespace, emptied on every change (LISTEN/NOTIFY).
+    mappings: Arc<MappingCache>,
 }
 
 impl Submissions {
@@ -81,6 +85,7 @@ impl Submissions {
             wake,
             reconcile_now,
             in_flight: InFlight::default(),
+            mappings: Arc::new(MappingCache::default()),
         }))
     }
 
@@ -94,6 +99,10 @@ impl Submissions {
 
     pub(crate) fn db(&self) -> &Pool {
         &self.0.db
+    }
+
+    pub(crate) fn mappings(&self) -> &MappingCache {
+        &self.0.mappings
     }
 
     pub fn reconciler(&self) -> Reconciler {
@@ -138,12 +147,18 @@ impl Submissions {
             queue = %self.0.queue.keys()[1],
             "delivery workers started"
         );
+        let listener = tokio::spawn(self.0.mappings.clone().listen(
+            settings.database.uri.clone(),
+            self.0.reconcile_now.clone(),
+            shutdown.clone(),
+        ));
         let reconciler = tokio::spawn(
             self.reconciler()
                 .run(self.0.reconcile_now.clone(), shutdown.clone()),
         );
         pool.run(shutdown).await;
         let _ = reconciler.await;
+        let _ = listener.await;
         tracing::info!("delivery workers stopped");
     }
 }

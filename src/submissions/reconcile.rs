@@ -1,7 +1,11 @@
-//! The reconciler: PostgreSQL is the record, Redis only a work list. Every few seconds (and when
-//! an enqueue failed) it pages through the log rows still owed a delivery and enqueues those the
-//! queue does not hold — after a Redis restart without persistence, a FLUSHALL, or an accept
-//! whose enqueue failed.
+//! The reconciler: PostgreSQL is the record, Redis only a work list. It pages through the log
+//! rows still owed a delivery and enqueues those the queue does not hold — after a Redis restart
+//! without persistence, a FLUSHALL, or an accept whose enqueue failed.
+//!
+//! A full pass runs at start, whenever the queue's marker key is missing (checked every
+//! [`CHECK_EVERY`]: a Redis that lost its data lost the marker too), after an enqueue failed, and
+//! every [`FULL_EVERY`] as a safety net. The marker is set *before* the scan, so data lost
+//! during a pass removes it again and triggers another pass.
 //!
 //! Race-free order: read open rows from PostgreSQL, ask Redis which it holds, then read the
 //! missing ones from PostgreSQL *again*. A worker records its result in PostgreSQL before it
@@ -9,7 +13,7 @@
 //! third and is not sent twice. Ids running on this instance are skipped too.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
 use tokio::sync::{Notify, watch};
@@ -18,8 +22,10 @@ use super::error::SubmissionError;
 use crate::db::submissions;
 use crate::queue::{InFlight, JobQueue};
 
-/// Pause between two runs when nothing asks for one sooner.
-pub const RECONCILE_EVERY: Duration = Duration::from_secs(5);
+/// How often the queue's marker is checked.
+pub const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// A full pass at least this often, even when Redis looks intact.
+pub const FULL_EVERY: Duration = Duration::from_secs(300);
 /// Rows read and checked per round trip.
 const PAGE: i64 = 1000;
 
@@ -35,6 +41,10 @@ pub struct Reconciler {
 impl Reconciler {
     /// One pass over every open row; returns how many were re-enqueued.
     pub async fn run_once(&self) -> Result<usize, SubmissionError> {
+        self.queue
+            .set_marker()
+            .await
+            .map_err(|e| SubmissionError::Internal(e.to_string()))?;
         let mut after = 0;
         let mut enqueued = 0;
         loop {
@@ -90,27 +100,39 @@ impl Reconciler {
         Ok(enqueued)
     }
 
-    /// Runs until shutdown: right away, then every [`RECONCILE_EVERY`] or when `now` is notified.
-    /// Failures (Redis or PostgreSQL down) are logged once and retried on the next round.
+    /// Runs until shutdown (see the module docs for when a pass runs). Failures (Redis or
+    /// PostgreSQL down) are logged once and the pass is retried on the next round.
     pub async fn run(self, now: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
         let mut failing = false;
+        let mut due = true;
+        let mut last_pass = Instant::now();
         loop {
-            match self.run_once().await {
-                Ok(_) if failing => {
-                    tracing::info!("reconciler: PostgreSQL and Redis reachable again");
-                    failing = false;
+            if !due {
+                due = last_pass.elapsed() >= FULL_EVERY
+                    || !self.queue.marker_present().await.unwrap_or(false);
+            }
+            if due {
+                match self.run_once().await {
+                    Ok(_) => {
+                        due = false;
+                        last_pass = Instant::now();
+                        if std::mem::take(&mut failing) {
+                            tracing::info!("reconciler: PostgreSQL and Redis reachable again");
+                        }
+                    }
+                    Err(e) => {
+                        if !failing {
+                            tracing::warn!(error = %e, "reconciler cannot run; retrying");
+                        }
+                        failing = true;
+                    }
                 }
-                Ok(_) => {}
-                Err(e) if !failing => {
-                    tracing::warn!(error = %e, "reconciler cannot run; retrying");
-                    failing = true;
-                }
-                Err(_) => {}
             }
             tokio::select! {
-                _ = tokio::time::sleep(RECONCILE_EVERY) => {}
+                _ = tokio::time::sleep(CHECK_EVERY) => {}
                 _ = now.notified() => {
-                    // Let a burst of failed enqueues settle into one run.
+                    due = true;
+                    // Let a burst of failed enqueues settle into one pass.
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
                 _ = shutdown.changed() => {}

@@ -6,3 +6,4 @@ mod cli;
 mod delivery;
 mod durability;
 mod limits;
+mod outages;

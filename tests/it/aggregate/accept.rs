@@ -292,3 +292,31 @@ async fn only_submitters_and_admins_submit() {
         .unwrap();
     assert_eq!(basic.status(), 200);
 }
+
+#[tokio::test]
+async fn a_changed_mapping_applies_to_the_next_submissions() {
+    let env = Env::start().await;
+    let body = aggregate_body("202401", json!({"MAL_SUSP": 1}));
+    let first = env.submit(&body).await;
+    assert_eq!(first["payload"]["dataValues"][0]["dataElement"], MAL_SUSP);
+    // Mappings are cached per namespace; a change (here straight in SQL) empties the cache.
+    let sql = users::sql(&env.app).await;
+    sql.execute(
+        "UPDATE dhis2_mappings SET dataelement = $1 WHERE code = 'MAL_SUSP'",
+        &[&ACT_STOCK],
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let answer = env.submit(&body).await;
+        if answer["payload"]["dataValues"][0]["dataElement"] == ACT_STOCK {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mapping change was never seen"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

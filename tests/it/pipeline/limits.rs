@@ -109,12 +109,14 @@ async fn the_retry_job_requeues_exhausted_failures_only() {
         .unwrap();
     env.drain().await;
     env.sim.set_fault_always(None);
+    let redis = dhis2gw::queue::connect(&env.app.settings.server, 1)
+        .await
+        .unwrap();
+    assert!(redis.wait_connected(Duration::from_secs(5)).await);
     let submissions = dhis2gw::submissions::Submissions::new(
         tokio::sync::watch::channel(env.app.settings.clone()).1,
         users::pool(&env.app),
-        &dhis2gw::queue::connect(&env.app.settings.server, 1)
-            .await
-            .unwrap(),
+        &redis,
     );
     let (requeued, _) = submissions
         .retry_eligible(chrono::Duration::days(7), 12)
