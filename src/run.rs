@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::app::Application;
-use crate::commands;
 use crate::cli::{Cli, Command};
+use crate::commands;
 use crate::config::{self, Loaded, Settings};
 use crate::telemetry::{self, LogHandle};
 
