@@ -11,6 +11,9 @@ use crate::commands;
 use crate::config::{self, Loaded, Settings};
 use crate::telemetry::{self, LogHandle};
 
+/// sysexits.h: configuration error.
+pub const EX_CONFIG: u8 = 78;
+
 pub fn run(mut cli: Cli) -> ExitCode {
     let command = cli.command.take().unwrap_or(Command::Serve);
     let loaded = match config::load(&cli.config_file) {
@@ -21,7 +24,12 @@ pub fn run(mut cli: Cli) -> ExitCode {
                 cli.config_file.display()
             );
             eprintln!("{errors}");
-            return ExitCode::from(1);
+            // serve exits EX_CONFIG so systemd's RestartPreventExitStatus= stops retrying a
+            // config that cannot work; the other commands keep the plain 1 scripts expect.
+            return match command {
+                Command::Serve => ExitCode::from(EX_CONFIG),
+                _ => ExitCode::from(1),
+            };
         }
     };
     match command {

@@ -201,7 +201,8 @@ fn a_missing_or_broken_file_is_one_clear_line() {
 fn serve_refuses_to_start_with_the_same_lines() {
     let file = config_file("server:\n  http_port: eighty\n");
     let out = run(&["serve", "--config", file.path().to_str().unwrap()], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    // EX_CONFIG, which the unit's RestartPreventExitStatus= names.
+    assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("server.http_port: expected an integer"),
