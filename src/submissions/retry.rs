@@ -64,11 +64,9 @@ pub fn decide(
             let clamp = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
             let errors = match outcome.status {
                 ImportStatus::Success => None,
-                _ => outcome
-                    .message
-                    .clone()
-                    .or_else(|| outcome.description.clone())
-                    .or_else(|| outcome.conflicts.first().map(|c| c.value.clone())),
+                // The specific cause (first conflict, aborted import), not DHIS2's generic
+                // "One more conflicts encountered…" sentence.
+                _ => outcome.error_text(),
             };
             let record = AttemptRecord {
                 status,
@@ -214,6 +212,11 @@ mod tests {
         assert_eq!(record.status, Status::CompletedWithConflicts);
         assert_eq!(record.conflicts[0]["errorCode"], "E7610");
         assert_eq!(record.response_status, Some(409));
+        // The log names the cause, not DHIS2's generic "One more conflicts…" sentence.
+        assert_eq!(
+            record.errors.as_deref(),
+            Some("Data element not found or not accessible")
+        );
         let (record, next) = decide(
             &Ok(outcome(ImportStatus::Error, vec![conflict()])),
             0,
