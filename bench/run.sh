@@ -83,6 +83,16 @@ reload_rate() { # $1 = rate limit; SIGHUP applies it without a restart
   kill -HUP "$gw_pid"; sleep 0.5
 }
 sql() { psql -d bench -tAc "$1"; }
+# Lifts the rate limit, waits until nothing is open, and prints the delivery rate measured on the
+# database's own timestamps: rows delivered / (last completion - first attempt after the lift).
+drain_rate() {
+  local since
+  since=$(sql "SELECT now()")
+  reload_rate 0
+  while [ "$(sql "SELECT count(*) FROM submission_log WHERE status IN ('queued','processing','retrying')")" != 0 ]; do sleep 0.2; done
+  sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(last_attempt_at)))::numeric, 1)
+       FROM submission_log WHERE last_attempt_at >= '$since'"
+}
 
 # Workers held to 1 delivery/s while accept is measured alone.
 start_gw "$sim_port" "$max_concurrent" 1
@@ -131,10 +141,7 @@ read -r half_rps half_p50 half_p99 _ _ <<<"$(load 32 -z "${seconds}s" -q "$half"
 
 say "delivery of the accepted backlog to an instant DHIS2 (max_concurrent $max_concurrent)"
 backlog=$(sql "SELECT count(*) FROM submission_log WHERE status = 'queued'")
-t0=$(date +%s.%N); reload_rate 0
-while [ "$(sql "SELECT count(*) FROM submission_log WHERE status IN ('queued','processing','retrying')")" != 0 ]; do sleep 0.2; done
-t1=$(date +%s.%N)
-deliver_rps=$(python3 -c "print('%.0f' % ($backlog / ($t1 - $t0)))")
+deliver_rps=$(drain_rate)
 
 say "sustained: accept at half load with deliveries running"
 before=$(sql "SELECT count(*) FROM submission_log WHERE status = 'completed'")
@@ -145,11 +152,7 @@ sus_delivered=$(( after - before ))
 say "delivery to a DHIS2 answering in 200 ms (max_concurrent $slow_concurrent), $slow_count submissions"
 start_gw "$slow_port" "$slow_concurrent" 1
 load 32 -n "$slow_count" >/dev/null
-done_before=$(sql "SELECT count(*) FROM submission_log WHERE status <> 'queued'")
-t0=$(date +%s.%N); reload_rate 0
-while [ "$(sql "SELECT count(*) FROM submission_log WHERE status IN ('queued','processing','retrying')")" != 0 ]; do sleep 0.2; done
-t1=$(date +%s.%N)
-slow_rps=$(python3 -c "print('%.1f' % (($slow_count) / ($t1 - $t0)))")
+slow_rps=$(drain_rate)
 bound=$(python3 -c "print('%.1f' % ($slow_concurrent / 0.2))")
 lost=$(sql "SELECT count(*) FROM submission_log WHERE status <> 'completed'")
 

@@ -1,6 +1,7 @@
-//! Group commit for accepted submissions: concurrent requests hand their row to a few writer
-//! tasks, each of which inserts whatever has gathered as ONE statement (one WAL flush for the
-//! lot), then enqueues the new ids with ONE Redis call, then answers every request. A request is
+//! Group commit for accepted submissions: concurrent requests hand their row to a writer task,
+//! which inserts whatever has gathered as ONE statement (one WAL flush for the lot), then
+//! enqueues the new ids with ONE Redis call and answers every request (on the side, while the
+//! next batch commits). A request is
 //! answered only after its row is committed (and, Redis permitting, enqueued); if Redis is down
 //! the row is safe and the reconciler enqueues it later.
 
@@ -13,8 +14,10 @@ use super::error::SubmissionError;
 use crate::db::submissions::{self, Inserted, NewSubmission};
 use crate::queue::JobQueue;
 
-/// Writers inserting at once; more lets a batch commit while the next one gathers.
-const WRITERS: usize = 3;
+/// Writers inserting at once. One is best (measured, `bench/README.md`): while its batch commits,
+/// the next one gathers, so batches grow with the load; its Redis call and answers run on the
+/// side. More writers only make smaller batches.
+const WRITERS: usize = 1;
 /// Largest batch one statement carries.
 const MAX_BATCH: usize = 256;
 
@@ -82,6 +85,28 @@ impl Inserter {
     }
 }
 
+/// Enqueues the new rows of a committed batch (one Redis call). On failure the rows are safe in
+/// PostgreSQL and the reconciler is asked to enqueue them.
+async fn enqueue_new(queue: &JobQueue, wake: &Notify, reconcile: &Notify, inserted: &[Inserted]) {
+    let new: Vec<(i64, Option<chrono::DateTime<chrono::Utc>>)> = inserted
+        .iter()
+        .filter_map(|i| match i {
+            Inserted::New { id, .. } => Some((*id, None)),
+            Inserted::Existing { .. } => None,
+        })
+        .collect();
+    if new.is_empty() {
+        return;
+    }
+    match queue.enqueue(&new).await {
+        Ok(_) => wake.notify_one(),
+        Err(e) => {
+            tracing::warn!(error = %e, count = new.len(), "submissions logged but not enqueued; the reconciler will enqueue them");
+            reconcile.notify_one();
+        }
+    }
+}
+
 struct Writer {
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     db: Pool,
@@ -138,25 +163,17 @@ impl Writer {
                 return;
             }
         };
-        let new: Vec<(i64, Option<chrono::DateTime<chrono::Utc>>)> = inserted
-            .iter()
-            .filter_map(|i| match i {
-                Inserted::New { id, .. } => Some((*id, None)),
-                Inserted::Existing { .. } => None,
-            })
-            .collect();
-        if !new.is_empty() {
-            match self.queue.enqueue(&new).await {
-                Ok(_) => self.wake.notify_one(),
-                Err(e) => {
-                    tracing::warn!(error = %e, count = new.len(), "submissions logged but not enqueued; the reconciler will enqueue them");
-                    self.reconcile.notify_one();
-                }
+        // The rows are committed: enqueue and answer on the side, so this writer can start the
+        // next batch (its commit then overlaps this batch's Redis call).
+        let queue = self.queue.clone();
+        let wake = self.wake.clone();
+        let reconcile = self.reconcile.clone();
+        tokio::spawn(async move {
+            enqueue_new(&queue, &wake, &reconcile, &inserted).await;
+            for (reply, result) in replies.into_iter().zip(inserted) {
+                let _ = reply.send(Ok(result));
             }
-        }
-        for (reply, result) in replies.into_iter().zip(inserted) {
-            let _ = reply.send(Ok(result));
-        }
+        });
     }
 
     async fn insert(&self, batch: &[NewSubmission]) -> Result<Vec<Inserted>, SubmissionError> {
