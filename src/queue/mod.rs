@@ -8,4 +8,4 @@ pub mod worker;
 
 pub use jobs::{JobQueue, Lease, QueueError, QueueStats};
 pub use redis::{RedisClients, connect};
-pub use worker::{InFlight, JobHandler, Outcome, WorkerConfig, WorkerPool};
+pub use worker::{Gate, InFlight, JobHandler, Outcome, WorkerConfig, WorkerPool};

@@ -1,7 +1,8 @@
-//! The worker pool of one instance: leases jobs from a [`JobQueue`] while fewer than
-//! `max_concurrent` are in flight (and the rate limit allows), runs a [`JobHandler`] on each,
-//! settles the outcome, renews the leases of running jobs (heartbeat), and runs the queue's
-//! maintenance step. Redis being down is logged and waited out, never fatal. On shutdown it stops
+//! The worker pool of one instance: leases jobs from a [`JobQueue`] while it has free job slots,
+//! runs a [`JobHandler`] on each, settles the outcome, renews the leases of running jobs
+//! (heartbeat), and runs the queue's maintenance step. The handler passes its outbound call
+//! through the pool's [`Gate`]: at most `max_concurrent` at once and `rate_limit` per second, so
+//! the database work before and after a call overlaps other calls without exceeding the limit. Redis being down is logged and waited out, never fatal. On shutdown it stops
 //! leasing, lets running jobs finish within the grace period, and gives back the rest.
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::jobs::{JobQueue, Lease, QueueError};
@@ -24,9 +25,52 @@ pub enum Outcome {
     RetryAt(DateTime<Utc>),
 }
 
-/// Does the work of one job. Must not panic; failures are outcomes.
+/// Does the work of one job. Must not panic; failures are outcomes. The rate- and
+/// concurrency-limited part of the work (the call to DHIS2) runs inside `gate.enter()`.
 pub trait JobHandler: Send + Sync + 'static {
-    fn handle(&self, id: i64) -> impl Future<Output = Outcome> + Send;
+    fn handle(&self, id: i64, gate: &Gate) -> impl Future<Output = Outcome> + Send;
+}
+
+/// At most `max_concurrent` holders at once, and (when the rate is not 0) at most `rate` new
+/// holders per second.
+pub struct Gate {
+    permits: Arc<Semaphore>,
+    bucket: tokio::sync::Mutex<TokenBucket>,
+    rate: Box<dyn Fn() -> u32 + Send + Sync>,
+}
+
+impl Gate {
+    pub fn new(max_concurrent: usize, rate: Box<dyn Fn() -> u32 + Send + Sync>) -> Gate {
+        Gate {
+            permits: Arc::new(Semaphore::new(max_concurrent)),
+            bucket: tokio::sync::Mutex::new(TokenBucket::new()),
+            rate,
+        }
+    }
+
+    /// Waits for a free place and a rate token; the place is held until the permit drops.
+    pub async fn enter(&self) -> OwnedSemaphorePermit {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("gate semaphore never closed");
+        loop {
+            let rate = (self.rate)();
+            let wait = {
+                let mut bucket = self.bucket.lock().await;
+                match bucket.available(rate, 1) {
+                    Ok(_) => {
+                        bucket.spend(rate, 1);
+                        return permit;
+                    }
+                    Err(wait) => wait,
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
 }
 
 /// Ids this instance is working on right now, with their lease tokens. The reconciler reads it
@@ -68,7 +112,8 @@ impl InFlight {
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    pub max_concurrent: usize,
+    /// Jobs leased at once (their database work runs outside the gate).
+    pub max_jobs: usize,
     /// How long a lease lasts without a heartbeat; a dead worker's jobs come back after this.
     pub lease: Duration,
     /// Longest wait between polls of an empty queue (a local enqueue wakes the pool at once).
@@ -87,8 +132,8 @@ pub struct WorkerPool<H> {
     pub in_flight: InFlight,
     /// Notified by local producers after an enqueue, to skip the idle poll wait.
     pub wake: Arc<Notify>,
-    /// Jobs started per second (0 = unlimited), read on every lease.
-    pub rate_limit: Box<dyn Fn() -> u32 + Send + Sync>,
+    /// What handlers pass their limited work through.
+    pub gate: Gate,
 }
 
 /// Logs a Redis failure once when it starts and once when it ends, not on every retry.
@@ -115,9 +160,8 @@ impl<H: JobHandler> WorkerPool<H> {
         let pool = Arc::new(self);
         let heartbeat = tokio::spawn(pool.clone().heartbeat(shutdown.clone()));
         let maintain = tokio::spawn(pool.clone().maintain(shutdown.clone()));
-        let permits = Arc::new(Semaphore::new(pool.config.max_concurrent));
+        let permits = Arc::new(Semaphore::new(pool.config.max_jobs));
         let mut tasks = JoinSet::new();
-        let mut bucket = TokenBucket::new();
         let mut outage = Outage::default();
         let mut idle = Duration::from_millis(2);
         let mut backoff = Duration::from_millis(100);
@@ -131,16 +175,7 @@ impl<H: JobHandler> WorkerPool<H> {
             while let Ok(p) = permits.clone().try_acquire_owned() {
                 held.push(p);
             }
-            let rate = (pool.rate_limit)();
-            let wanted = match bucket.available(rate, held.len()) {
-                Ok(n) => n,
-                Err(wait) => {
-                    drop(held);
-                    sleep_or_shutdown(wait, &mut shutdown).await;
-                    continue;
-                }
-            };
-            match pool.queue.lease(wanted, pool.config.lease).await {
+            match pool.queue.lease(held.len(), pool.config.lease).await {
                 Ok(leases) if leases.is_empty() => {
                     outage.ok("worker");
                     drop(held);
@@ -154,13 +189,12 @@ impl<H: JobHandler> WorkerPool<H> {
                     outage.ok("worker");
                     idle = Duration::from_millis(2);
                     backoff = Duration::from_millis(100);
-                    bucket.spend(rate, leases.len());
                     for (lease, permit) in leases.into_iter().zip(held.drain(..)) {
                         pool.in_flight.insert(&lease);
                         let pool = pool.clone();
                         tasks.spawn(async move {
                             let _permit = permit;
-                            let outcome = pool.handler.handle(lease.id).await;
+                            let outcome = pool.handler.handle(lease.id, &pool.gate).await;
                             pool.settle(&lease, outcome).await;
                             pool.in_flight.remove(lease.id);
                         });

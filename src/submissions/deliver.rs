@@ -14,7 +14,7 @@ use super::retry::{self, Next, RetryPolicy};
 use crate::config::{ApiSettings, Settings};
 use crate::db::submissions::{self, AttemptRecord, Claimed, Kind, Status};
 use crate::dhis2::{Dhis2Client, Dhis2Error, ImportOutcome, TrackerMode};
-use crate::queue::{JobHandler, Outcome};
+use crate::queue::{Gate, JobHandler, Outcome};
 
 /// How long a delivery whose result cannot be recorded (PostgreSQL away) keeps trying before it
 /// gives the job back, to be delivered again later.
@@ -30,8 +30,8 @@ pub struct Deliverer {
 }
 
 impl JobHandler for Deliverer {
-    async fn handle(&self, id: i64) -> Outcome {
-        match self.deliver(id).await {
+    async fn handle(&self, id: i64, gate: &Gate) -> Outcome {
+        match self.deliver(id, gate).await {
             Ok(Next::Done) => Outcome::Done,
             Ok(Next::RetryAt(due)) => Outcome::RetryAt(due),
             Err(e) => {
@@ -63,8 +63,8 @@ impl Deliverer {
         Ok(client)
     }
 
-    #[tracing::instrument(name = "deliver", skip(self), fields(submission_id = id))]
-    async fn deliver(&self, id: i64) -> Result<Next, SubmissionError> {
+    #[tracing::instrument(name = "deliver", skip(self, gate), fields(submission_id = id))]
+    async fn deliver(&self, id: i64, gate: &Gate) -> Result<Next, SubmissionError> {
         let settings = self.settings.borrow().clone();
         let claimed = {
             let db = self.db.get().await?;
@@ -74,7 +74,12 @@ impl Deliverer {
             tracing::debug!("already settled or deleted; nothing to deliver");
             return Ok(Next::Done);
         };
-        let result = self.send(&claimed, &settings).await;
+        // Only the call itself counts against server.max_concurrent and the rate limit; the
+        // claim and the record overlap other deliveries' calls.
+        let result = {
+            let _place = gate.enter().await;
+            self.send(&claimed, &settings).await
+        };
         let policy = RetryPolicy {
             max_retries: settings.server.max_retries,
             base: Duration::from_millis(settings.server.retry_backoff_base_ms),

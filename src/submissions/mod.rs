@@ -27,7 +27,7 @@ pub use error::{Problem, SubmissionError};
 pub use logs::{LogPage, RequeueReport};
 
 use crate::config::Settings;
-use crate::queue::{InFlight, JobQueue, RedisClients, WorkerConfig, WorkerPool};
+use crate::queue::{Gate, InFlight, JobQueue, RedisClients, WorkerConfig, WorkerPool};
 use deliver::Deliverer;
 use inserter::Inserter;
 use mapping_cache::MappingCache;
@@ -129,7 +129,9 @@ impl Submissions {
             queue: self.0.queue.clone(),
             handler: Arc::new(Deliverer::new(self.0.db.clone(), self.0.settings.clone())),
             config: WorkerConfig {
-                max_concurrent: settings.server.max_concurrent,
+                // Twice the DHIS2 calls allowed, so a delivery's claim and record (PostgreSQL)
+                // overlap the others' calls.
+                max_jobs: settings.server.max_concurrent * 2,
                 // A worker that stops renewing (killed, frozen, cut off from Redis) loses its
                 // jobs after this long.
                 lease: Duration::from_secs(settings.server.job_lease_secs),
@@ -139,7 +141,10 @@ impl Submissions {
             },
             in_flight: self.0.in_flight.clone(),
             wake: self.0.wake.clone(),
-            rate_limit: Box::new(move || rate_settings.borrow().server.rate_limit_per_second),
+            gate: Gate::new(
+                settings.server.max_concurrent,
+                Box::new(move || rate_settings.borrow().server.rate_limit_per_second),
+            ),
         };
         tracing::info!(
             max_concurrent = settings.server.max_concurrent,

@@ -147,9 +147,12 @@ async fn kill_9_of_the_daemon_mid_delivery_loses_nothing() {
     drain(&db_url, Duration::from_secs(120)).await;
     let duplicates = assert_all_delivered(&sim, &accepted);
     eprintln!("kill -9: {open_at_kill} submissions open at the kill, {duplicates} delivered twice");
+    // In flight = the jobs leased at the kill: twice max_concurrent (only the DHIS2 calls are
+    // limited to max_concurrent; claims and records overlap them).
+    let in_flight = 2 * MAX_CONCURRENT;
     assert!(
-        duplicates <= MAX_CONCURRENT,
-        "{duplicates} duplicates, more than the {MAX_CONCURRENT} in flight"
+        duplicates <= in_flight,
+        "{duplicates} duplicates, more than the {in_flight} in flight"
     );
     let statuses: Vec<(String, i64)> = pool
         .get()
@@ -198,7 +201,10 @@ async fn redis_flushall_mid_run_loses_nothing() {
     env.drain().await;
     let duplicates = assert_all_delivered(&env.sim, &first);
     eprintln!("FLUSHALL: {duplicates} delivered twice");
-    assert!(duplicates <= 8, "{duplicates} duplicates");
+    assert!(
+        duplicates <= 16,
+        "{duplicates} duplicates, more than the 16 jobs in flight"
+    );
 }
 
 #[tokio::test]
