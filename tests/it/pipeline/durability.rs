@@ -87,7 +87,9 @@ async fn kill_9_of_the_daemon_mid_delivery_loses_nothing() {
     let sim = sim::start(SimConfig::default(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    sim.set_latency(Duration::from_millis(40));
+    // 8 calls of 100 ms at a time: 80 deliveries/s, so most of the 2 000 are still queued
+    // when the last is accepted and the daemon is killed.
+    sim.set_latency(Duration::from_millis(100));
     let db_url = fresh_database().await;
     let config = config_file(&format!(
         "database:\n  uri: {db_url}\nserver:\n  http_port: 0\n  redis_address: {redis}\n  queue_prefix: t{prefix}\n  \
@@ -133,15 +135,18 @@ async fn kill_9_of_the_daemon_mid_delivery_loses_nothing() {
     assert_eq!(accepted.len() as u64, COUNT, "every submission accepted");
     let delivered_before = deliveries(&sim).len();
     assert!(
-        delivered_before < COUNT as usize / 2,
-        "still in flight when killed ({delivered_before} delivered)"
+        delivered_before > 0,
+        "deliveries were under way when killed"
     );
     daemon.signal("KILL");
     // Killed by a signal: no exit code, so wait on the child itself.
     let status = daemon.child.wait().expect("killed daemon reaped");
     assert!(status.code().is_none(), "died of SIGKILL: {status:?}");
     let open_at_kill = crate::support::pipeline::open_count(&db_url).await.unwrap();
-    assert!(open_at_kill > 0);
+    assert!(
+        open_at_kill >= 500,
+        "only {open_at_kill} still open when killed"
+    );
 
     let restarted = Daemon::start(config.path(), &[]);
     drain(&db_url, Duration::from_secs(120)).await;
