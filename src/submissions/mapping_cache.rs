@@ -67,7 +67,7 @@ impl MappingCache {
         Ok(rows)
     }
 
-    fn invalidate(&self) {
+    pub fn invalidate(&self) {
         let mut entries = self.entries.lock().expect("cache lock");
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();

@@ -105,6 +105,13 @@ impl Submissions {
         &self.0.mappings
     }
 
+    /// Drops this instance's copy of the mappings at once. Every change reaches every instance
+    /// through NOTIFY within moments anyway; a writer in this process (the mappings routes) can
+    /// call this right after its commit so that its own next submission is certain to see it.
+    pub fn mappings_changed(&self) {
+        self.0.mappings.invalidate();
+    }
+
     pub fn reconciler(&self) -> Reconciler {
         Reconciler {
             db: self.0.db.clone(),
