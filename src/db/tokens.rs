@@ -62,12 +62,15 @@ pub async fn api_token_by_digest(
     }))
 }
 
+/// Records use of a token at most once a minute: an UPDATE on every request would queue all
+/// requests carrying one token behind that row's lock.
 pub async fn touch_api_token(
     db: &impl GenericClient,
     token_id: i64,
 ) -> Result<(), tokio_postgres::Error> {
     db.execute(
-        "UPDATE user_apitoken SET last_used_at = now() WHERE id = $1",
+        "UPDATE user_apitoken SET last_used_at = now() WHERE id = $1 \
+         AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
         &[&token_id],
     )
     .await?;
