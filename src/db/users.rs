@@ -115,40 +115,42 @@ pub async fn insert(
     Ok(UserRow::from_row(&row))
 }
 
+/// The user whose `column` equals `value`. Prepared once per connection: this runs on every
+/// authenticated request.
+async fn one_where(
+    db: &impl GenericClient,
+    column: &'static str,
+    value: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<Option<UserRow>, tokio_postgres::Error> {
+    let statement = db
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE {column} = $1"))
+        .await?;
+    Ok(db
+        .query_opt(&statement, &[value])
+        .await?
+        .as_ref()
+        .map(UserRow::from_row))
+}
+
 pub async fn by_id(
     db: &impl GenericClient,
     id: i64,
 ) -> Result<Option<UserRow>, tokio_postgres::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    Ok(db
-        .query_opt(&sql, &[&id])
-        .await?
-        .as_ref()
-        .map(UserRow::from_row))
+    one_where(db, "id", &id).await
 }
 
 pub async fn by_uid(
     db: &impl GenericClient,
     uid: &str,
 ) -> Result<Option<UserRow>, tokio_postgres::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE uid = $1");
-    Ok(db
-        .query_opt(&sql, &[&uid])
-        .await?
-        .as_ref()
-        .map(UserRow::from_row))
+    one_where(db, "uid", &uid).await
 }
 
 pub async fn by_username(
     db: &impl GenericClient,
     username: &str,
 ) -> Result<Option<UserRow>, tokio_postgres::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
-    Ok(db
-        .query_opt(&sql, &[&username])
-        .await?
-        .as_ref()
-        .map(UserRow::from_row))
+    one_where(db, "username", &username).await
 }
 
 /// The stored hash (argon2id PHC string or a legacy bcrypt hash) of a user.
