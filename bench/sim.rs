@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use dhis2gw::sim::{self, SimConfig};
 
+// The same allocator as the daemon, so the simulator's share of the machine stays small.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()

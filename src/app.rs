@@ -90,6 +90,11 @@ impl Application {
         );
         // Delivery workers and the reconciler run beside the HTTP server and drain with it.
         let (stop_workers, workers_stop) = watch::channel(false);
+        // One LISTEN connection keeps the in-memory caches honest and wakes the reconciler.
+        let listener = db::notify::Listener::new(settings.database.uri.clone())
+            .subscribe(state.submissions().events())
+            .subscribe(state.auth_cache().clone());
+        let listener = tokio::spawn(listener.run(workers_stop.clone()));
         let workers = {
             let submissions = state.submissions().clone();
             tokio::spawn(async move { submissions.run_background(workers_stop).await })
@@ -102,6 +107,7 @@ impl Application {
             .run_with_graceful_shutdown(routes, shutdown, Some(settings.shutdown_grace()))
             .await;
         let _ = workers.await;
+        let _ = listener.await;
         state.redis().quit().await;
         state.db().close();
         result.context("HTTP server failed")

@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod dhis2;
 pub mod domain;
+pub mod group_commit;
 pub mod health;
 pub mod http;
 pub mod mappings;

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use tokio::sync::watch;
 
+use crate::auth::AuthCache;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::queue::RedisClients;
@@ -20,6 +21,8 @@ pub struct Inner {
     pub started_at: Instant,
     /// The submission pipeline (accept, logs, requeue; its workers run from `app.rs`).
     pub submissions: Submissions,
+    /// Users and API tokens of `Bearer`/`Token` credentials (emptied by NOTIFY, see `app.rs`).
+    pub auth_cache: Arc<AuthCache>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             redis,
             started_at: Instant::now(),
             submissions,
+            auth_cache: Arc::default(),
         }))
     }
 
@@ -41,6 +45,10 @@ impl AppState {
 
     pub fn submissions(&self) -> &Submissions {
         &self.0.submissions
+    }
+
+    pub fn auth_cache(&self) -> &Arc<AuthCache> {
+        &self.0.auth_cache
     }
 
     pub fn db(&self) -> &Pool {

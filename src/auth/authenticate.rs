@@ -1,11 +1,13 @@
 //! Turning [`Credentials`] into a [`Principal`]: password logins (Basic and `POST /auth/login`)
-//! with the per-user and per-IP throttle, API tokens and JWT access tokens.
+//! with the per-user and per-IP throttle, API tokens and JWT access tokens (their users and
+//! tokens read through the [`AuthCache`]).
 
 use std::net::IpAddr;
 
 use chrono::Utc;
 use deadpool_postgres::Pool;
 
+use crate::auth::cache::AuthCache;
 use crate::auth::credentials::Credentials;
 use crate::auth::password::{self, Verified};
 use crate::auth::{AuthError, Principal, Role, jwt, secret};
@@ -17,6 +19,7 @@ use crate::db::users::{self, UserRow};
 #[tracing::instrument(skip_all, fields(scheme = credentials.scheme()))]
 pub async fn authenticate(
     pool: &Pool,
+    cache: &AuthCache,
     settings: &AuthSettings,
     credentials: &Credentials,
     client_ip: Option<IpAddr>,
@@ -25,8 +28,8 @@ pub async fn authenticate(
         Credentials::Basic { username, password } => {
             login_with_password(pool, settings, username, password, client_ip).await?
         }
-        Credentials::Token(token) => user_of_api_token(pool, token).await?,
-        Credentials::Bearer(token) => user_of_access_token(pool, settings, token).await?,
+        Credentials::Token(token) => user_of_api_token(pool, cache, token).await?,
+        Credentials::Bearer(token) => user_of_access_token(pool, cache, settings, token).await?,
     };
     principal_of(&user)
 }
@@ -117,33 +120,53 @@ pub async fn login_with_password(
     Ok(user)
 }
 
-async fn user_of_api_token(pool: &Pool, token: &str) -> Result<UserRow, AuthError> {
-    let db = pool.get().await?;
-    let found = tokens::api_token_by_digest(&db, &secret::digest(token))
+async fn user_of_api_token(
+    pool: &Pool,
+    cache: &AuthCache,
+    token: &str,
+) -> Result<UserRow, AuthError> {
+    let (found, user) = cache
+        .tokens
+        .get_or_load(secret::digest(token), async {
+            let db = pool.get().await?;
+            let Some(found) = tokens::api_token_by_digest(&db, &secret::digest(token)).await?
+            else {
+                return Ok(None);
+            };
+            let user = users::by_id(&db, found.user_id).await?;
+            Ok::<_, AuthError>(user.map(|user| (found, user)))
+        })
         .await?
-        .filter(|t| t.is_active)
         .ok_or(AuthError::InvalidToken)?;
+    if !found.is_active {
+        return Err(AuthError::InvalidToken);
+    }
     if found.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AuthError::TokenExpired);
     }
-    let user = users::by_id(&db, found.user_id)
-        .await?
-        .ok_or(AuthError::InvalidToken)?;
     if !user.is_active {
         return Err(AuthError::Inactive);
     }
-    tokens::touch_api_token(&db, found.token_id).await?;
+    if cache.touch_due(found.token_id) {
+        let db = pool.get().await?;
+        tokens::touch_api_token(&db, found.token_id).await?;
+    }
     Ok(user)
 }
 
 async fn user_of_access_token(
     pool: &Pool,
+    cache: &AuthCache,
     settings: &AuthSettings,
     token: &str,
 ) -> Result<UserRow, AuthError> {
     let claims = jwt::verify(settings, token)?;
-    let db = pool.get().await?;
-    let user = users::by_uid(&db, &claims.sub)
+    let user = cache
+        .users
+        .get_or_load(claims.sub.clone(), async {
+            let db = pool.get().await?;
+            Ok::<_, AuthError>(users::by_uid(&db, &claims.sub).await?)
+        })
         .await?
         .ok_or(AuthError::InvalidToken)?;
     if !user.is_active {

@@ -4,12 +4,14 @@
 //!   [`Principal`] (with the login throttle);
 //! - [`password`] hashes (argon2id; bcrypt verified and upgraded), [`secret`] makes tokens;
 //! - [`jwt`] access tokens, [`session`] login/refresh/logout, [`api_tokens`] `Token` credentials;
+//! - [`cache`] the users and tokens behind `Bearer` and `Token`, in memory;
 //! - [`accounts`] user management, [`bootstrap`] the first admin.
 
 pub mod accounts;
 pub mod api_tokens;
 pub mod authenticate;
 pub mod bootstrap;
+pub mod cache;
 pub mod credentials;
 mod error;
 pub mod jwt;
@@ -19,6 +21,7 @@ pub mod secret;
 pub mod session;
 
 pub use authenticate::authenticate;
+pub use cache::AuthCache;
 pub use credentials::Credentials;
 pub use error::AuthError;
 pub use principal::{Principal, Role};

@@ -3,6 +3,7 @@
 pub mod mappings;
 pub mod metadata;
 pub mod migrate;
+pub mod notify;
 pub mod pool;
 pub mod redacted;
 pub mod submissions;

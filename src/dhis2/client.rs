@@ -112,14 +112,24 @@ impl Dhis2Client {
     }
 
     /// `POST /api/dataValueSets` with the payload exactly as given (integers stay integers).
-    #[tracing::instrument(name = "dhis2.post_data_value_set", skip(self, payload), fields(
-        data_set = payload.get("dataSet").and_then(serde_json::Value::as_str),
-        org_unit = payload.get("orgUnit").and_then(serde_json::Value::as_str),
-        period = payload.get("period").and_then(serde_json::Value::as_str),
-        values = payload.get("dataValues").and_then(serde_json::Value::as_array).map(Vec::len),
-    ))]
     pub async fn post_data_value_set(&self, payload: &Value) -> Result<ImportOutcome, Dhis2Error> {
-        let request = self.http.post(self.api_url("dataValueSets")).json(payload);
+        let text = serde_json::to_string(payload)
+            .map_err(|e| Dhis2Error::InvalidConfig(format!("cannot write the payload: {e}")))?;
+        self.post_data_value_set_json(text).await
+    }
+
+    /// `POST /api/dataValueSets` with `json` as the body, byte for byte: the delivery workers
+    /// send the payload text the submission log keeps, without parsing and writing it again.
+    #[tracing::instrument(name = "dhis2.post_data_value_set", skip_all, fields(bytes = json.len()))]
+    pub async fn post_data_value_set_json(
+        &self,
+        json: String,
+    ) -> Result<ImportOutcome, Dhis2Error> {
+        let request = self
+            .http
+            .post(self.api_url("dataValueSets"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json);
         let (status, body) = send(request).await?;
         let outcome = parse_data_value_set_response(status, &body)?;
         log_outcome(&outcome);

@@ -114,7 +114,14 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
         .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
     let credentials = Credentials::parse(header)?;
     let settings = state.settings();
-    Ok(auth::authenticate(state.db(), &settings.auth, &credentials, client_ip(req)).await?)
+    Ok(auth::authenticate(
+        state.db(),
+        state.auth_cache(),
+        &settings.auth,
+        &credentials,
+        client_ip(req),
+    )
+    .await?)
 }
 
 /// The policy check around every request (see the module docs). Answers 401/403/429/503 itself

@@ -18,12 +18,26 @@ use super::scripts::{ENQUEUE_SCRIPT, LEASE_SCRIPT, MAINTAIN_SCRIPT, RENEW_SCRIPT
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Failures talking to Redis. Never fatal: callers log, back off and retry.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QueueError {
     #[error("Redis: {0}")]
     Redis(#[from] fred::error::Error),
     #[error("Redis answered a queue script with an unexpected shape: {0}")]
     Shape(String),
+    #[error("the queue's settling task stopped")]
+    Stopped,
+}
+
+impl crate::group_commit::BatchError for QueueError {
+    fn for_caller(&self) -> Self {
+        self.clone()
+    }
+    fn wrong_count(inputs: usize, outputs: usize) -> Self {
+        QueueError::Shape(format!("{outputs} results for {inputs} jobs"))
+    }
+    fn stopped() -> Self {
+        QueueError::Stopped
+    }
 }
 
 /// One leased job: its id and the token that proves the lease is ours.
@@ -31,6 +45,17 @@ pub enum QueueError {
 pub struct Lease {
     pub id: i64,
     pub token: String,
+}
+
+/// What to do with a leased job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Done: forget it.
+    Ack,
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Give it back, at the head of the queue.
+    Release,
 }
 
 /// How many ids are in each state, for `/ready`-style reporting and tests.
@@ -172,30 +197,53 @@ impl JobQueue {
         Ok(lost)
     }
 
-    async fn settle(&self, lease: &Lease, action: &str, due_ms: i64) -> Result<bool, QueueError> {
-        let args = vec![
-            Value::from(lease.id),
-            Value::from(lease.token.as_str()),
-            Value::from(action),
-            Value::from(due_ms),
-        ];
-        let settled: i64 = self.eval(&SETTLE_SCRIPT, args).await?;
-        Ok(settled == 1)
-    }
-
     /// The job is done: forget it. False when the lease had already been lost.
     pub async fn ack(&self, lease: &Lease) -> Result<bool, QueueError> {
-        self.settle(lease, "ack", 0).await
+        self.settle_one(lease, Settle::Ack).await
     }
 
     /// Try the job again at `due`.
     pub async fn retry_at(&self, lease: &Lease, due: DateTime<Utc>) -> Result<bool, QueueError> {
-        self.settle(lease, "retry", due.timestamp_millis()).await
+        self.settle_one(lease, Settle::RetryAt(due)).await
     }
 
     /// Give the job back, at the head of the queue (e.g. on shutdown).
     pub async fn release(&self, lease: &Lease) -> Result<bool, QueueError> {
-        self.settle(lease, "release", 0).await
+        self.settle_one(lease, Settle::Release).await
+    }
+
+    async fn settle_one(&self, lease: &Lease, how: Settle) -> Result<bool, QueueError> {
+        let settled = self.settle(&[(lease.clone(), how)]).await?;
+        Ok(settled.first() == Some(&true))
+    }
+
+    /// Settles many leased jobs in one script call. Per job: true when settled, false when its
+    /// lease had already been lost.
+    pub async fn settle(&self, jobs: &[(Lease, Settle)]) -> Result<Vec<bool>, QueueError> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = Vec::with_capacity(jobs.len() * 4);
+        for (lease, how) in jobs {
+            let (action, due_ms) = match how {
+                Settle::Ack => ("ack", 0),
+                Settle::RetryAt(due) => ("retry", due.timestamp_millis()),
+                Settle::Release => ("release", 0),
+            };
+            args.push(Value::from(lease.id));
+            args.push(Value::from(lease.token.as_str()));
+            args.push(Value::from(action));
+            args.push(Value::from(due_ms));
+        }
+        let settled: Vec<i64> = self.eval(&SETTLE_SCRIPT, args).await?;
+        if settled.len() != jobs.len() {
+            return Err(QueueError::Shape(format!(
+                "settle answered {} results for {} jobs",
+                settled.len(),
+                jobs.len()
+            )));
+        }
+        Ok(settled.into_iter().map(|s| s == 1).collect())
     }
 
     /// Forwards due scheduled jobs and takes back expired leases, at most `limit` of each.

@@ -6,6 +6,6 @@ pub mod redis;
 mod scripts;
 pub mod worker;
 
-pub use jobs::{JobQueue, Lease, QueueError, QueueStats};
+pub use jobs::{JobQueue, Lease, QueueError, QueueStats, Settle};
 pub use redis::{RedisClients, connect};
 pub use worker::{Gate, InFlight, JobHandler, Outcome, WorkerConfig, WorkerPool};

@@ -73,24 +73,31 @@ end
 return lost
 "#;
 
-/// ARGV: id, token, action (`ack` | `retry` | `release`), due_ms (for `retry`). Only the lease
-/// holder may settle a job: `ack` forgets it, `retry` schedules it at due_ms, `release` puts it
-/// back at the head of `pending`. Returns 1 when settled, 0 when the lease was no longer ours.
+/// ARGV: groups of four (id, token, action, due_ms): action `ack` | `retry` | `release`, due_ms
+/// for `retry`. Only the lease holder may settle a job: `ack` forgets it, `retry` schedules it at
+/// due_ms, `release` puts it back at the head of `pending`. Returns, per group, 1 when settled and
+/// 0 when the lease was no longer ours.
 const SETTLE: &str = r#"
-local id = ARGV[1]
-if redis.call('HGET', KEYS[4], id) ~= ARGV[2] then
-  return 0
+local out = {}
+for i = 1, #ARGV, 4 do
+  local id = ARGV[i]
+  if redis.call('HGET', KEYS[4], id) ~= ARGV[i + 1] then
+    out[#out + 1] = 0
+  else
+    redis.call('ZREM', KEYS[3], id)
+    redis.call('HDEL', KEYS[4], id)
+    local action = ARGV[i + 2]
+    if action == 'ack' then
+      redis.call('SREM', KEYS[1], id)
+    elseif action == 'retry' then
+      redis.call('ZADD', KEYS[5], tonumber(ARGV[i + 3]), id)
+    else
+      redis.call('RPUSH', KEYS[2], id)
+    end
+    out[#out + 1] = 1
+  end
 end
-redis.call('ZREM', KEYS[3], id)
-redis.call('HDEL', KEYS[4], id)
-if ARGV[3] == 'ack' then
-  redis.call('SREM', KEYS[1], id)
-elseif ARGV[3] == 'retry' then
-  redis.call('ZADD', KEYS[5], tonumber(ARGV[4]), id)
-else
-  redis.call('RPUSH', KEYS[2], id)
-end
-return 1
+return out
 "#;
 
 /// ARGV: limit. Moves due scheduled ids to `pending`, and ids whose lease expired (their worker

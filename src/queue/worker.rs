@@ -1,9 +1,11 @@
 //! The worker pool of one instance: leases jobs from a [`JobQueue`] while it has free job slots,
-//! runs a [`JobHandler`] on each, settles the outcome, renews the leases of running jobs
-//! (heartbeat), and runs the queue's maintenance step. The handler passes its outbound call
-//! through the pool's [`Gate`]: at most `max_concurrent` at once and `rate_limit` per second, so
-//! the database work before and after a call overlaps other calls without exceeding the limit. Redis being down is logged and waited out, never fatal. On shutdown it stops
-//! leasing, lets running jobs finish within the grace period, and gives back the rest.
+//! runs a [`JobHandler`] on each, settles the outcome (many settles per Redis call), renews the
+//! leases of running jobs (heartbeat), and runs the queue's maintenance step. The handler passes
+//! its outbound call through the pool's [`Gate`]: at most `max_concurrent` at once and
+//! `rate_limit` per second, so the database work before and after a call overlaps other calls
+//! without exceeding the limit. Redis being down is logged and waited out, never fatal. On
+//! shutdown it stops leasing, lets running jobs finish within the grace period, and gives back
+//! the rest.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,8 +15,23 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::jobs::{JobQueue, Lease, QueueError};
+use super::jobs::{JobQueue, Lease, QueueError, Settle};
 use super::rate::TokenBucket;
+use crate::group_commit::{GroupCommit, RunBatch};
+
+/// Settles of finished jobs, many per script call (group commit).
+type Settler = GroupCommit<(Lease, Settle), bool, QueueError>;
+
+/// Largest batch of settles in one script call.
+const MAX_SETTLE_BATCH: usize = 256;
+
+struct SettleJobs(JobQueue);
+
+impl RunBatch<(Lease, Settle), bool, QueueError> for SettleJobs {
+    async fn run(&self, jobs: Vec<(Lease, Settle)>) -> Result<Vec<bool>, QueueError> {
+        self.0.settle(&jobs).await
+    }
+}
 
 /// What the handler decided about a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +178,10 @@ impl<H: JobHandler> WorkerPool<H> {
         let heartbeat = tokio::spawn(pool.clone().heartbeat(shutdown.clone()));
         let maintain = tokio::spawn(pool.clone().maintain(shutdown.clone()));
         let permits = Arc::new(Semaphore::new(pool.config.max_jobs));
+        let settler = Arc::new(Settler::start(
+            MAX_SETTLE_BATCH,
+            SettleJobs(pool.queue.clone()),
+        ));
         let mut tasks = JoinSet::new();
         let mut outage = Outage::default();
         let mut idle = Duration::from_millis(2);
@@ -192,10 +213,11 @@ impl<H: JobHandler> WorkerPool<H> {
                     for (lease, permit) in leases.into_iter().zip(held.drain(..)) {
                         pool.in_flight.insert(&lease);
                         let pool = pool.clone();
+                        let settler = settler.clone();
                         tasks.spawn(async move {
                             let _permit = permit;
                             let outcome = pool.handler.handle(lease.id, &pool.gate).await;
-                            pool.settle(&lease, outcome).await;
+                            settle(&settler, lease.clone(), outcome).await;
                             pool.in_flight.remove(lease.id);
                         });
                     }
@@ -211,30 +233,6 @@ impl<H: JobHandler> WorkerPool<H> {
         pool.drain(tasks).await;
         heartbeat.abort();
         maintain.abort();
-    }
-
-    /// Settles a job with Redis, retrying for a while if Redis is away. If it never succeeds the
-    /// lease expires and the job runs again; the handler's PostgreSQL state makes that harmless.
-    async fn settle(&self, lease: &Lease, outcome: Outcome) {
-        let mut wait = Duration::from_millis(100);
-        for _ in 0..8 {
-            let result = match &outcome {
-                Outcome::Done => self.queue.ack(lease).await,
-                Outcome::RetryAt(due) => self.queue.retry_at(lease, *due).await,
-            };
-            match result {
-                Ok(true) => return,
-                Ok(false) => {
-                    tracing::debug!(job = lease.id, "lease was lost before the job settled");
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(job = lease.id, error = %e, "cannot settle job; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(3));
-                }
-            }
-        }
     }
 
     /// Waits for running jobs up to the grace period; gives back those still running.
@@ -305,6 +303,31 @@ impl<H: JobHandler> WorkerPool<H> {
                 Err(e) => outage.failed("queue maintenance", &e),
             }
             sleep_or_shutdown(self.config.maintain_every, &mut shutdown).await;
+        }
+    }
+}
+
+/// Settles a job with Redis (batched with other jobs' settles), retrying for a while if Redis is
+/// away. If it never succeeds the lease expires and the job runs again; the handler's PostgreSQL
+/// state makes that harmless.
+async fn settle(settler: &Settler, lease: Lease, outcome: Outcome) {
+    let how = match outcome {
+        Outcome::Done => Settle::Ack,
+        Outcome::RetryAt(due) => Settle::RetryAt(due),
+    };
+    let mut wait = Duration::from_millis(100);
+    for _ in 0..8 {
+        match settler.call((lease.clone(), how)).await {
+            Ok(true) => return,
+            Ok(false) => {
+                tracing::debug!(job = lease.id, "lease was lost before the job settled");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(job = lease.id, error = %e, "cannot settle job; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(3));
+            }
         }
     }
 }

@@ -1,5 +1,7 @@
 //! One delivery attempt, as a queue job: claim the log row, POST the stored DHIS2 payload, record
-//! DHIS2's answer, and tell the queue whether to forget the job or retry it later.
+//! DHIS2's answer, and tell the queue whether to forget the job or retry it later. Claims and
+//! records of concurrent deliveries are group-committed ([`GroupCommit`]): one statement and one
+//! commit for all that gathered, instead of two transactions per delivery.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +16,7 @@ use super::retry::{self, Next, RetryPolicy};
 use crate::config::{ApiSettings, Settings};
 use crate::db::submissions::{self, AttemptRecord, Claimed, Kind, Status};
 use crate::dhis2::{Dhis2Client, Dhis2Error, ImportOutcome, TrackerMode};
+use crate::group_commit::{GroupCommit, RunBatch};
 use crate::queue::{Gate, JobHandler, Outcome};
 
 /// How long a delivery whose result cannot be recorded (PostgreSQL away) keeps trying before it
@@ -21,12 +24,36 @@ use crate::queue::{Gate, JobHandler, Outcome};
 const RECORD_PATIENCE: Duration = Duration::from_secs(60);
 /// Back-off when PostgreSQL cannot even be asked for the row.
 const DB_DOWN_DELAY: chrono::Duration = chrono::Duration::seconds(5);
+/// Largest batch of claims or records in one statement.
+const MAX_BATCH: usize = 256;
 
 pub struct Deliverer {
     db: Pool,
     settings: watch::Receiver<Arc<Settings>>,
     /// Rebuilt when `api.*` changes (SIGHUP).
     client: Mutex<Option<(ApiSettings, Dhis2Client)>>,
+    claims: GroupCommit<i64, Option<Claimed>, SubmissionError>,
+    records: GroupCommit<(i64, AttemptRecord), bool, SubmissionError>,
+}
+
+/// Claims a batch of rows ([`submissions::claim`]).
+struct ClaimRows(Pool);
+
+impl RunBatch<i64, Option<Claimed>, SubmissionError> for ClaimRows {
+    async fn run(&self, ids: Vec<i64>) -> Result<Vec<Option<Claimed>>, SubmissionError> {
+        let db = self.0.get().await?;
+        Ok(submissions::claim(&db, &ids).await?)
+    }
+}
+
+/// Records a batch of attempts ([`submissions::record_attempts`]).
+struct RecordAttempts(Pool);
+
+impl RunBatch<(i64, AttemptRecord), bool, SubmissionError> for RecordAttempts {
+    async fn run(&self, records: Vec<(i64, AttemptRecord)>) -> Result<Vec<bool>, SubmissionError> {
+        let db = self.0.get().await?;
+        Ok(submissions::record_attempts(&db, &records).await?)
+    }
 }
 
 impl JobHandler for Deliverer {
@@ -43,8 +70,11 @@ impl JobHandler for Deliverer {
 }
 
 impl Deliverer {
+    /// Starts the group-commit tasks of claims and records (needs a Tokio runtime).
     pub fn new(db: Pool, settings: watch::Receiver<Arc<Settings>>) -> Deliverer {
         Deliverer {
+            claims: GroupCommit::start(MAX_BATCH, ClaimRows(db.clone())),
+            records: GroupCommit::start(MAX_BATCH, RecordAttempts(db.clone())),
             db,
             settings,
             client: Mutex::new(None),
@@ -66,10 +96,7 @@ impl Deliverer {
     #[tracing::instrument(name = "deliver", skip(self, gate), fields(submission_id = id))]
     async fn deliver(&self, id: i64, gate: &Gate) -> Result<Next, SubmissionError> {
         let settings = self.settings.borrow().clone();
-        let claimed = {
-            let db = self.db.get().await?;
-            submissions::claim(&db, id).await?
-        };
+        let claimed = self.claims.call(id).await?;
         let Some(claimed) = claimed else {
             tracing::debug!("already settled or deleted; nothing to deliver");
             return Ok(Next::Done);
@@ -111,13 +138,18 @@ impl Deliverer {
         claimed: &Claimed,
         settings: &Settings,
     ) -> Result<ImportOutcome, Dhis2Error> {
-        let payload: Value = serde_json::from_str(&claimed.dhis2_payload).map_err(|e| {
-            Dhis2Error::InvalidConfig(format!("the stored DHIS2 payload is not JSON: {e}"))
-        })?;
         let client = self.client(&settings.api)?;
         match claimed.kind {
-            Kind::Aggregate => client.post_data_value_set(&payload).await,
+            // Sent as stored: the log keeps exactly the bytes DHIS2 received.
+            Kind::Aggregate => {
+                client
+                    .post_data_value_set_json(claimed.dhis2_payload.clone())
+                    .await
+            }
             Kind::Tracker => {
+                let payload: Value = serde_json::from_str(&claimed.dhis2_payload).map_err(|e| {
+                    Dhis2Error::InvalidConfig(format!("the stored DHIS2 payload is not JSON: {e}"))
+                })?;
                 client
                     .post_tracker(&payload, TrackerMode::from_settings(&settings.api))
                     .await
@@ -131,12 +163,7 @@ impl Deliverer {
         let deadline = tokio::time::Instant::now() + RECORD_PATIENCE;
         let mut wait = Duration::from_millis(200);
         loop {
-            let result: Result<bool, SubmissionError> = async {
-                let db = self.db.get().await?;
-                Ok(submissions::record_attempt(&db, id, record).await?)
-            }
-            .await;
-            match result {
+            match self.records.call((id, record.clone())).await {
                 Err(e) if e.is_unavailable() && tokio::time::Instant::now() < deadline => {
                     tracing::warn!(error = %e, "cannot record the delivery yet; retrying");
                     tokio::time::sleep(wait).await;

@@ -84,3 +84,21 @@ impl From<deadpool_postgres::PoolError> for SubmissionError {
         }
     }
 }
+
+impl crate::group_commit::BatchError for SubmissionError {
+    /// Every caller of a failed batch gets the message; "unavailable" stays recognisable so
+    /// that callers wait out an outage instead of treating it as a bug.
+    fn for_caller(&self) -> Self {
+        if self.is_unavailable() {
+            SubmissionError::Unavailable(self.to_string())
+        } else {
+            SubmissionError::Internal(self.to_string())
+        }
+    }
+    fn wrong_count(inputs: usize, outputs: usize) -> Self {
+        SubmissionError::Internal(format!("a batch of {inputs} gave {outputs} answers"))
+    }
+    fn stopped() -> Self {
+        SubmissionError::Internal("the group-commit task stopped".into())
+    }
+}

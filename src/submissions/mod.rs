@@ -30,7 +30,7 @@ use crate::config::Settings;
 use crate::queue::{Gate, InFlight, JobQueue, RedisClients, WorkerConfig, WorkerPool};
 use deliver::Deliverer;
 use inserter::Inserter;
-use mapping_cache::MappingCache;
+use mapping_cache::{MappingCache, PipelineEvents};
 use reconcile::Reconciler;
 
 /// The `retry` job requeues a failed submission at most this many times…
@@ -112,6 +112,15 @@ impl Submissions {
         self.0.mappings.invalidate();
     }
 
+    /// What the pipeline needs from the instance's notification listener (mapping changes,
+    /// reconcile requests); `app.rs` subscribes it.
+    pub fn events(&self) -> Arc<PipelineEvents> {
+        Arc::new(PipelineEvents {
+            mappings: self.0.mappings.clone(),
+            reconcile: self.0.reconcile_now.clone(),
+        })
+    }
+
     pub fn reconciler(&self) -> Reconciler {
         Reconciler {
             db: self.0.db.clone(),
@@ -159,18 +168,12 @@ impl Submissions {
             queue = %self.0.queue.keys()[1],
             "delivery workers started"
         );
-        let listener = tokio::spawn(self.0.mappings.clone().listen(
-            settings.database.uri.clone(),
-            self.0.reconcile_now.clone(),
-            shutdown.clone(),
-        ));
         let reconciler = tokio::spawn(
             self.reconciler()
                 .run(self.0.reconcile_now.clone(), shutdown.clone()),
         );
         pool.run(shutdown).await;
         let _ = reconciler.await;
-        let _ = listener.await;
         tracing::info!("delivery workers stopped");
     }
 }

@@ -48,20 +48,19 @@ impl Reconciler {
         let mut after = 0;
         let mut enqueued = 0;
         loop {
-            let rows = {
+            let page = {
                 let db = self.db.get().await?;
                 submissions::open_rows(&db, after, PAGE).await?
             };
-            let Some(last) = rows.last() else {
-                break;
+            let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+            let held = if ids.is_empty() {
+                Vec::new()
+            } else {
+                self.queue
+                    .holds(&ids)
+                    .await
+                    .map_err(|e| SubmissionError::Internal(e.to_string()))?
             };
-            after = last.id;
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let held = self
-                .queue
-                .holds(&ids)
-                .await
-                .map_err(|e| SubmissionError::Internal(e.to_string()))?;
             let missing: Vec<i64> = ids
                 .iter()
                 .zip(held)
@@ -86,8 +85,9 @@ impl Reconciler {
                     enqueued += added;
                 }
             }
-            if (rows.len() as i64) < PAGE {
-                break;
+            match page.next {
+                Some(next) => after = next,
+                None => break,
             }
         }
         if enqueued > 0 {

@@ -258,10 +258,16 @@ pub async fn ids_of_tasks(
 
 /// Deletes one row; false when it did not exist.
 pub async fn delete(db: &impl GenericClient, id: i64) -> Result<bool, tokio_postgres::Error> {
-    Ok(db
-        .execute("DELETE FROM submission_log WHERE id = $1", &[&id])
+    let deleted: i64 = db
+        .query_one(
+            "WITH gone AS (DELETE FROM submission_log WHERE id = $1 RETURNING id), \
+             open AS (DELETE FROM submission_open WHERE id IN (SELECT id FROM gone)) \
+             SELECT count(*) FROM gone",
+            &[&id],
+        )
         .await?
-        == 1)
+        .get(0);
+    Ok(deleted == 1)
 }
 
 /// Deletes the settled rows submitted before `before`; rows still owed a delivery are kept

@@ -55,7 +55,9 @@ impl Status {
     }
 }
 
-/// `status IN (...)` of the rows still owed a delivery (matches the partial index).
+/// `status IN (...)` of the rows still owed a delivery. `submission_open` holds their ids (V6):
+/// every statement that makes a row open adds its id there, and the one that settles it removes
+/// it, so that `status` is in no index and a status change can be a HOT update.
 const OPEN: &str = "status IN ('queued', 'processing', 'retrying')";
 
 /// `aggregate` or `tracker` (the `kind` column).
@@ -145,7 +147,7 @@ pub async fn insert_batch(
         .collect();
     let statement = db
         .prepare_cached(
-            "INSERT INTO submission_log (task_id, kind, user_id, source_ip, idempotency_key, \
+            "WITH new AS (INSERT INTO submission_log (task_id, kind, user_id, source_ip, idempotency_key, \
                body_hash, source_name, instance_name, org_unit, period, data_set, payload, \
                dhis2_payload, unmapped) \
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::inet[], $5::text[], \
@@ -153,7 +155,9 @@ pub async fn insert_batch(
                $12::jsonb[], $13::text[], $14::jsonb[]) \
              ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
              DO NOTHING \
-             RETURNING id, task_id",
+             RETURNING id, task_id), \
+             open AS (INSERT INTO submission_open (id) SELECT id FROM new) \
+             SELECT id, task_id FROM new",
         )
         .await?;
     let rows = db
@@ -207,28 +211,38 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// Marks an open submission as being delivered and counts the attempt. `None` when the row is
-/// gone or already settled (a stray duplicate job: nothing to do).
+/// Marks open submissions as being delivered and counts the attempt, in one statement. One
+/// answer per id, in order: `None` when the row is gone or already settled (a stray duplicate
+/// job: nothing to do).
 pub async fn claim(
     db: &impl GenericClient,
-    id: i64,
-) -> Result<Option<Claimed>, tokio_postgres::Error> {
+    ids: &[i64],
+) -> Result<Vec<Option<Claimed>>, tokio_postgres::Error> {
     let statement = db
         .prepare_cached(&format!(
             "UPDATE submission_log SET status = 'processing', attempts = attempts + 1, \
                last_attempt_at = now(), updated_at = now(), next_attempt_at = NULL \
-             WHERE id = $1 AND {OPEN} \
+             WHERE id = ANY($1) AND {OPEN} \
              RETURNING id, kind, dhis2_payload, retry_count, attempts"
         ))
         .await?;
-    let row = db.query_opt(&statement, &[&id]).await?;
-    Ok(row.map(|row| Claimed {
-        id: row.get(0),
-        kind: Kind::parse(row.get(1)).unwrap_or(Kind::Aggregate),
-        dhis2_payload: row.get(2),
-        retry_count: row.get(3),
-        attempts: row.get(4),
-    }))
+    let mut claimed: std::collections::HashMap<i64, Claimed> = db
+        .query(&statement, &[&ids])
+        .await?
+        .iter()
+        .map(|row| {
+            let id = row.get(0);
+            let claimed = Claimed {
+                id,
+                kind: Kind::parse(row.get(1)).unwrap_or(Kind::Aggregate),
+                dhis2_payload: row.get(2),
+                retry_count: row.get(3),
+                attempts: row.get(4),
+            };
+            (id, claimed)
+        })
+        .collect();
+    Ok(ids.iter().map(|id| claimed.remove(id)).collect())
 }
 
 /// The result of one delivery attempt, as the log keeps it.
@@ -247,46 +261,74 @@ pub struct AttemptRecord {
     pub exhausted: bool,
 }
 
-/// Records an attempt on a row still marked `processing`. False when the row changed meanwhile
-/// (requeued or deleted): the caller must not treat the job as settled.
-pub async fn record_attempt(
+/// Records attempts on rows still marked `processing`, in one statement. One answer per
+/// record, in order: false when the row changed meanwhile (requeued or deleted), and the caller
+/// must not treat the job as settled.
+pub async fn record_attempts(
     db: &impl GenericClient,
-    id: i64,
-    record: &AttemptRecord,
-) -> Result<bool, tokio_postgres::Error> {
+    records: &[(i64, AttemptRecord)],
+) -> Result<Vec<bool>, tokio_postgres::Error> {
     let statement = db
         .prepare_cached(
-            "UPDATE submission_log SET status = $2, response = $3, response_status = $4, \
-               imported = $5, updated = $6, ignored = $7, deleted = $8, conflicts = $9, \
-               errors = $10, retry_count = $11, next_attempt_at = $12, exhausted = $13, \
+            "WITH settled AS (UPDATE submission_log s SET status = v.status, response = v.response, \
+               response_status = v.response_status, imported = v.imported, \
+               updated = v.updated, ignored = v.ignored, deleted = v.deleted, \
+               conflicts = v.conflicts, errors = v.errors, retry_count = v.retry_count, \
+               next_attempt_at = v.next_attempt_at, exhausted = v.exhausted, \
                updated_at = now(), \
-               completed_at = CASE WHEN $2 IN ('completed', 'completed_with_conflicts', 'failed') \
-                                   THEN now() END \
-             WHERE id = $1 AND status = 'processing'",
+               completed_at = CASE WHEN v.status IN ('completed', 'completed_with_conflicts', \
+                                                     'failed') THEN now() END \
+             FROM unnest($1::int8[], $2::text[], $3::text[], $4::int4[], $5::int4[], \
+                         $6::int4[], $7::int4[], $8::int4[], $9::jsonb[], $10::text[], \
+                         $11::int4[], $12::timestamptz[], $13::bool[]) \
+               AS v(id, status, response, response_status, imported, updated, ignored, \
+                    deleted, conflicts, errors, retry_count, next_attempt_at, exhausted) \
+             WHERE s.id = v.id AND s.status = 'processing' \
+             RETURNING s.id, s.status), \
+             closed AS (DELETE FROM submission_open WHERE id IN \
+               (SELECT id FROM settled WHERE status NOT IN ('queued', 'processing', 'retrying'))) \
+             SELECT id FROM settled",
         )
         .await?;
-    let count = |i: usize| record.counts.map(|c| c[i]);
-    let changed = db
-        .execute(
+    let ids: Vec<i64> = records.iter().map(|(id, _)| *id).collect();
+    let statuses: Vec<&str> = records.iter().map(|(_, r)| r.status.as_str()).collect();
+    let responses: Vec<Option<&str>> = records.iter().map(|(_, r)| r.response.as_deref()).collect();
+    let http: Vec<Option<i32>> = records.iter().map(|(_, r)| r.response_status).collect();
+    let count = |i: usize| -> Vec<Option<i32>> {
+        records
+            .iter()
+            .map(|(_, r)| r.counts.map(|c| c[i]))
+            .collect()
+    };
+    let conflicts: Vec<&Value> = records.iter().map(|(_, r)| &r.conflicts).collect();
+    let errors: Vec<Option<&str>> = records.iter().map(|(_, r)| r.errors.as_deref()).collect();
+    let retries: Vec<i32> = records.iter().map(|(_, r)| r.retry_count).collect();
+    let next: Vec<Option<DateTime<Utc>>> = records.iter().map(|(_, r)| r.next_attempt_at).collect();
+    let exhausted: Vec<bool> = records.iter().map(|(_, r)| r.exhausted).collect();
+    let changed: std::collections::HashSet<i64> = db
+        .query(
             &statement,
             &[
-                &id,
-                &record.status.as_str(),
-                &record.response,
-                &record.response_status,
+                &ids,
+                &statuses,
+                &responses,
+                &http,
                 &count(0),
                 &count(1),
                 &count(2),
                 &count(3),
-                &record.conflicts,
-                &record.errors,
-                &record.retry_count,
-                &record.next_attempt_at,
-                &record.exhausted,
+                &conflicts,
+                &errors,
+                &retries,
+                &next,
+                &exhausted,
             ],
         )
-        .await?;
-    Ok(changed == 1)
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    Ok(ids.iter().map(|id| changed.contains(id)).collect())
 }
 
 /// Whether the row is still owed a delivery (exists and is open).
@@ -308,10 +350,13 @@ pub async fn requeue(
 ) -> Result<Vec<i64>, tokio_postgres::Error> {
     let rows = db
         .query(
-            "UPDATE submission_log SET status = 'queued', retry_count = 0, exhausted = false, \
-               requeue_count = requeue_count + 1, next_attempt_at = NULL, completed_at = NULL, \
-               updated_at = now() \
-             WHERE id = ANY($1) RETURNING id",
+            "WITH queued AS (UPDATE submission_log SET status = 'queued', retry_count = 0, \
+               exhausted = false, requeue_count = requeue_count + 1, next_attempt_at = NULL, \
+               completed_at = NULL, updated_at = now() \
+             WHERE id = ANY($1) RETURNING id), \
+             open AS (INSERT INTO submission_open (id) SELECT id FROM queued \
+               ON CONFLICT (id) DO NOTHING) \
+             SELECT id FROM queued",
             &[&ids],
         )
         .await?;
@@ -325,28 +370,61 @@ pub struct OpenRow {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Up to `limit` open rows with id > `after`, by id (pages through them all).
+/// One page of [`open_rows`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenPage {
+    pub rows: Vec<OpenRow>,
+    /// Where the next page starts (`after`), or `None` when this was the last one.
+    pub next: Option<i64>,
+}
+
+/// The open rows with id > `after`, by id, from `submission_open` (`limit` of its ids per page).
+/// Ids there whose row is gone or settled (a row changed by hand, a race with a delete) are
+/// skipped and removed.
 pub async fn open_rows(
     db: &impl GenericClient,
     after: i64,
     limit: i64,
-) -> Result<Vec<OpenRow>, tokio_postgres::Error> {
+) -> Result<OpenPage, tokio_postgres::Error> {
     let rows = db
         .query(
             &format!(
-                "SELECT id, next_attempt_at FROM submission_log \
-                 WHERE {OPEN} AND id > $1 ORDER BY id LIMIT $2"
+                "SELECT o.id, s.next_attempt_at, coalesce(s.{OPEN}, false) \
+                 FROM submission_open o LEFT JOIN submission_log s ON s.id = o.id \
+                 WHERE o.id > $1 ORDER BY o.id LIMIT $2"
             ),
             &[&after, &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| OpenRow {
-            id: r.get(0),
-            next_attempt_at: r.get(1),
-        })
-        .collect())
+    let mut page = OpenPage {
+        next: (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| r.get(0)))
+            .flatten(),
+        ..OpenPage::default()
+    };
+    let mut stale = Vec::new();
+    for row in &rows {
+        let id: i64 = row.get(0);
+        if row.get::<_, bool>(2) {
+            page.rows.push(OpenRow {
+                id,
+                next_attempt_at: row.get(1),
+            });
+        } else {
+            stale.push(id);
+        }
+    }
+    if !stale.is_empty() {
+        db.execute(
+            &format!(
+                "DELETE FROM submission_open o WHERE o.id = ANY($1) AND NOT EXISTS \
+                   (SELECT 1 FROM submission_log s WHERE s.id = o.id AND s.{OPEN})"
+            ),
+            &[&stale],
+        )
+        .await?;
+    }
+    Ok(page)
 }
 
 /// Of `ids`, those still open now.
