@@ -30,6 +30,14 @@ pub struct AuthCache {
 }
 
 impl AuthCache {
+    /// Forgets every cached user and token. The routes that change users or tokens call it
+    /// right after their commit, so this instance's next request sees the change without
+    /// waiting for the notification.
+    pub fn invalidate(&self) {
+        self.users.invalidate();
+        self.tokens.invalidate();
+    }
+
     /// Whether the token's `last_used_at` is due to be written (and, if so, notes that it was).
     pub(crate) fn touch_due(&self, token_id: i64) -> bool {
         let now = Instant::now();
@@ -50,8 +58,7 @@ impl Subscriber for AuthCache {
     }
 
     fn notified(&self, _channel: &str) {
-        self.users.invalidate();
-        self.tokens.invalidate();
+        self.invalidate();
     }
 
     fn connected(&self, up: bool) {

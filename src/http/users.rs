@@ -322,6 +322,7 @@ impl UsersApi {
             is_active,
         };
         let user = accounts::update(self.state.db(), &uid.0, changes).await?;
+        self.state.auth_cache().invalidate();
         Ok(Json(UserMessage {
             message: "User updated successfully".into(),
             user: user.into(),
@@ -336,6 +337,7 @@ impl UsersApi {
         uid: Path<String>,
     ) -> Result<Json<UserMessage>, ApiError> {
         let user = accounts::deactivate(self.state.db(), &auth.0, &uid.0).await?;
+        self.state.auth_cache().invalidate();
         Ok(Json(UserMessage {
             message: "User deactivated".into(),
             user: user.into(),
@@ -371,6 +373,7 @@ impl UsersApi {
         let days = self.state.settings().auth.api_token_ttl_days;
         let issued =
             api_tokens::issue_replacing_all(self.state.db(), auth.0.user_id, Some(days)).await?;
+        self.state.auth_cache().invalidate();
         Ok(token_body("Token created successfully", issued))
     }
 
@@ -380,6 +383,7 @@ impl UsersApi {
     async fn refresh_token(&self, auth: ApiAuth) -> Result<TokenResponse, ApiError> {
         let days = self.state.settings().auth.api_token_ttl_days;
         let issued = api_tokens::rotate(self.state.db(), auth.0.user_id, days).await?;
+        self.state.auth_cache().invalidate();
         Ok(token_body("Token refreshed successfully", issued))
     }
 

@@ -3,6 +3,7 @@
 //! (JWT, refresh), the login throttle, bootstrap and log hygiene are in `auth/`.
 
 mod bootstrap;
+mod cache;
 mod log_hygiene;
 mod sessions;
 mod throttle;

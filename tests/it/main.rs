@@ -12,5 +12,6 @@ mod lifecycle;
 mod mappings;
 mod migrations;
 mod pipeline;
+mod queue;
 mod sim;
 mod users;

@@ -6,4 +6,5 @@ mod cli;
 mod delivery;
 mod durability;
 mod limits;
+mod open_rows;
 mod outages;

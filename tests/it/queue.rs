@@ -1,0 +1,73 @@
+//! The Redis job queue on a real Redis: leases, and settles of many jobs in one script call
+//! (ack, retry later, release), where only the holder of a live lease may settle a job.
+
+use std::time::Duration;
+
+use dhis2gw::queue::{self, JobQueue, Lease, QueueStats, Settle};
+use fred::prelude::*;
+
+use crate::support::app::test_settings;
+
+async fn fresh_queue() -> JobQueue {
+    let settings = test_settings().await;
+    let redis = queue::connect(&settings.server, 1)
+        .await
+        .expect("connect to the test Redis");
+    // The clients connect in the background; wait for them here.
+    redis
+        .pool
+        .wait_for_connect()
+        .await
+        .expect("connect to the test Redis");
+    JobQueue::new(&redis, "test")
+}
+
+#[tokio::test]
+async fn one_call_settles_many_jobs_and_refuses_a_lease_that_is_not_held() {
+    let queue = fresh_queue().await;
+    queue
+        .enqueue(&[(1, None), (2, None), (3, None), (4, None)])
+        .await
+        .unwrap();
+    let leases = queue.lease(4, Duration::from_secs(30)).await.unwrap();
+    let ids: Vec<i64> = leases.iter().map(|l| l.id).collect();
+    assert_eq!(ids, vec![1, 2, 3, 4], "oldest first");
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let forged = Lease {
+        id: 4,
+        token: "not-the-holder".into(),
+    };
+    let settled = queue
+        .settle(&[
+            (leases[0].clone(), Settle::Ack),
+            (leases[1].clone(), Settle::RetryAt(later)),
+            (leases[2].clone(), Settle::Release),
+            (forged, Settle::Ack),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(settled, vec![true, true, true, false]);
+    assert_eq!(
+        queue.stats().await.unwrap(),
+        QueueStats {
+            pending: 1,
+            leased: 1,
+            scheduled: 1
+        },
+        "3 released to pending, 2 scheduled, 4 still leased by its real holder, 1 forgotten"
+    );
+    assert_eq!(
+        queue.holds(&[1, 2, 3, 4]).await.unwrap(),
+        vec![false, true, true, true]
+    );
+    // A lease settled once is gone: settling it again is refused.
+    assert_eq!(
+        queue
+            .settle(&[(leases[0].clone(), Settle::Ack)])
+            .await
+            .unwrap(),
+        vec![false]
+    );
+    assert!(queue.ack(&leases[3]).await.unwrap());
+    assert!(queue.settle(&[]).await.unwrap().is_empty());
+}
