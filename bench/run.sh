@@ -84,7 +84,8 @@ reload_rate() { # $1 = rate limit; SIGHUP applies it without a restart
 }
 sql() { psql -d bench -tAc "$1"; }
 # Lifts the rate limit, waits until nothing is open, and prints the delivery rate measured on the
-# database's own timestamps: rows delivered / (last completion - first attempt after the lift).
+# database's own timestamps: rows completed after the lift / (last completion - the lift). Rows
+# claimed before the lift (held at 1/s) count too: they are delivered in the window.
 drain_rate() {
   local since
   since=$(sql "SELECT now()")
@@ -92,8 +93,8 @@ drain_rate() {
   # submission_open lists the ids of open rows (a count over the whole log would load the machine).
   while [ "$(sql "SELECT EXISTS (SELECT 1 FROM submission_open o JOIN submission_log s USING (id)
                   WHERE s.status IN ('queued','processing','retrying'))")" = t ]; do sleep 0.5; done
-  sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(last_attempt_at)))::numeric, 1)
-       FROM submission_log WHERE last_attempt_at >= '$since'"
+  sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - '$since'))::numeric, 1)
+       FROM submission_log WHERE completed_at >= '$since'"
 }
 
 # Workers held to 1 delivery/s while accept is measured alone.

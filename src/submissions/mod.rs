@@ -145,9 +145,9 @@ impl Submissions {
             queue: self.0.queue.clone(),
             handler: Arc::new(Deliverer::new(self.0.db.clone(), self.0.settings.clone())),
             config: WorkerConfig {
-                // Twice the DHIS2 calls allowed, so a delivery's claim and record (PostgreSQL)
-                // overlap the others' calls.
-                max_jobs: settings.server.max_concurrent * 2,
+                // Four times the DHIS2 calls allowed, so deliveries' claims and records
+                // (group-committed in PostgreSQL) overlap the others' calls, in batches.
+                max_jobs: settings.server.max_concurrent * 4,
                 // A worker that stops renewing (killed, frozen, cut off from Redis) loses its
                 // jobs after this long.
                 lease: Duration::from_secs(settings.server.job_lease_secs),

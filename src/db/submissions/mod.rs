@@ -389,9 +389,11 @@ pub async fn open_rows(
     let rows = db
         .query(
             &format!(
+                // The page of ids first, then one primary-key lookup each: a plain join let the
+                // planner merge-join from the log's first row on every page.
                 "SELECT o.id, s.next_attempt_at, coalesce(s.{OPEN}, false) \
-                 FROM submission_open o LEFT JOIN submission_log s ON s.id = o.id \
-                 WHERE o.id > $1 ORDER BY o.id LIMIT $2"
+                 FROM (SELECT id FROM submission_open WHERE id > $1 ORDER BY id LIMIT $2) o \
+                 LEFT JOIN submission_log s ON s.id = o.id ORDER BY o.id"
             ),
             &[&after, &limit],
         )
