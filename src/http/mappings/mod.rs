@@ -101,7 +101,10 @@ impl MappingsApi {
             strict: strict.unwrap_or(false),
         };
         match import::import(self.state.db(), kind, bytes, options, self.limits()).await {
-            Ok(report) => Ok(ImportResponse::Done(Json(report.into()))),
+            Ok(report) => {
+                self.state.submissions().mappings_changed();
+                Ok(ImportResponse::Done(Json(report.into())))
+            }
             Err(MappingError::InvalidRows(report)) => {
                 Ok(ImportResponse::InvalidRows(Json((*report).into())))
             }
@@ -207,6 +210,7 @@ impl MappingsApi {
         body: Json<MappingBody>,
     ) -> Result<CreatedResponse, ApiError> {
         let row = service::create(self.state.db(), &body.0.values()).await?;
+        self.state.submissions().mappings_changed();
         Ok(CreatedResponse::Created(Json(row.into())))
     }
 
@@ -229,6 +233,7 @@ impl MappingsApi {
             all.0.unwrap_or(false),
         )
         .await?;
+        self.state.submissions().mappings_changed();
         Ok(Json(Deleted { deleted }))
     }
 
@@ -251,6 +256,7 @@ impl MappingsApi {
         body: Json<MappingBody>,
     ) -> Result<Json<MappingView>, ApiError> {
         let row = service::replace(self.state.db(), &uid.0, &body.0.values()).await?;
+        self.state.submissions().mappings_changed();
         Ok(Json(row.into()))
     }
 
@@ -262,6 +268,7 @@ impl MappingsApi {
         uid: Path<String>,
     ) -> Result<Json<Deleted>, ApiError> {
         service::delete(self.state.db(), &uid.0).await?;
+        self.state.submissions().mappings_changed();
         Ok(Json(Deleted { deleted: 1 }))
     }
 
