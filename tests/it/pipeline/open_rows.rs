@@ -63,6 +63,20 @@ async fn listed(db: &impl deadpool_postgres::GenericClient) -> Vec<i64> {
         .collect()
 }
 
+/// Inserts `n` submissions in one batch; their ids.
+async fn insert_new(db: &impl deadpool_postgres::GenericClient, n: u32) -> Vec<i64> {
+    let batch: Vec<NewSubmission> = (0..n).map(submission).collect();
+    submissions::insert_batch(db, &batch)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| match i {
+            submissions::Inserted::New { id, .. } => *id,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 fn ids(page: &OpenPage) -> Vec<i64> {
     page.rows.iter().map(|r| r.id).collect()
 }
@@ -71,16 +85,7 @@ fn ids(page: &OpenPage) -> Vec<i64> {
 async fn opening_and_settling_statements_keep_the_open_list_in_step() {
     let pool = migrated_pool().await;
     let db = pool.get().await.unwrap();
-    let inserted = submissions::insert_batch(&db, &(0..4).map(submission).collect::<Vec<_>>())
-        .await
-        .unwrap();
-    let all: Vec<i64> = inserted
-        .iter()
-        .map(|i| match i {
-            submissions::Inserted::New { id, .. } => *id,
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let all = insert_new(&db, 4).await;
     assert_eq!(listed(&db).await, all, "insert lists every new row");
 
     // Claimed rows stay open; a final record takes the row off, a retry keeps it.
@@ -116,16 +121,7 @@ async fn opening_and_settling_statements_keep_the_open_list_in_step() {
 async fn the_scan_pages_through_and_drops_ids_whose_row_was_settled_by_other_means() {
     let pool = migrated_pool().await;
     let db = pool.get().await.unwrap();
-    let inserted = submissions::insert_batch(&db, &(0..5).map(submission).collect::<Vec<_>>())
-        .await
-        .unwrap();
-    let all: Vec<i64> = inserted
-        .iter()
-        .map(|i| match i {
-            submissions::Inserted::New { id, .. } => *id,
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let all = insert_new(&db, 5).await;
     // Settled by hand (an operator's UPDATE): the open list still names it.
     db.execute(
         "UPDATE submission_log SET status = 'completed' WHERE id = $1",
