@@ -89,10 +89,10 @@ impl crate::group_commit::BatchError for SubmissionError {
     /// Every caller of a failed batch gets the message; "unavailable" stays recognisable so
     /// that callers wait out an outage instead of treating it as a bug.
     fn for_caller(&self) -> Self {
-        if self.is_unavailable() {
-            SubmissionError::Unavailable(self.to_string())
-        } else {
-            SubmissionError::Internal(self.to_string())
+        match self {
+            SubmissionError::Unavailable(message) => SubmissionError::Unavailable(message.clone()),
+            other if other.is_unavailable() => SubmissionError::Unavailable(other.to_string()),
+            other => SubmissionError::Internal(other.to_string()),
         }
     }
     fn wrong_count(inputs: usize, outputs: usize) -> Self {

@@ -12,6 +12,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::error::SubmissionError;
 use crate::db::submissions::{self, Inserted, NewSubmission};
+use crate::group_commit::BatchError;
 use crate::queue::JobQueue;
 
 /// Writers inserting at once. One is best (measured, `bench/README.md`): while its batch commits,
@@ -153,12 +154,7 @@ impl Writer {
                     tracing::error!(error = %message, count = replies.len(), "cannot log submissions");
                 }
                 for reply in replies {
-                    let error = if unavailable {
-                        SubmissionError::Unavailable(message.clone())
-                    } else {
-                        SubmissionError::Internal(message.clone())
-                    };
-                    let _ = reply.send(Err(error));
+                    let _ = reply.send(Err(e.for_caller()));
                 }
                 return;
             }
