@@ -217,8 +217,12 @@ impl<H: JobHandler> WorkerPool<H> {
                         tasks.spawn(async move {
                             let _permit = permit;
                             let outcome = pool.handler.handle(lease.id, &pool.gate).await;
-                            settle(&settler, lease.clone(), outcome).await;
+                            // Out of the in-flight set before the settle, so that a heartbeat
+                            // that sees it lost afterwards knows the settle may be the cause
+                            // (see `heartbeat`). The reconciler still leaves it alone: Redis
+                            // holds its lease until the settle.
                             pool.in_flight.remove(lease.id);
+                            settle(&settler, lease, outcome).await;
                         });
                     }
                 }
@@ -268,8 +272,11 @@ impl<H: JobHandler> WorkerPool<H> {
             sleep_or_shutdown(every, &mut shutdown).await;
             let leases = self.in_flight.leases();
             match self.queue.renew(&leases, self.config.lease).await {
-                Ok(lost) => {
+                Ok(mut lost) => {
                     outage.ok("heartbeat");
+                    // A job that finished while the renew ran was settled (acked) by its own
+                    // task, not lost: only those still running count.
+                    lost.retain(|id| self.in_flight.contains(*id));
                     if !lost.is_empty() {
                         tracing::warn!(jobs = ?lost, "leases lost while the jobs were running");
                     }
