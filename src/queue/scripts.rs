@@ -11,49 +11,87 @@ use std::sync::LazyLock;
 
 use fred::types::scripts::Script;
 
-/// `now_ms` from the Redis server clock; prepended to every script.
-const NOW: &str = r#"
+/// `now_ms` from the Redis server clock, and `bulk`; prepended to every script.
+///
+/// `bulk` sends one command for a whole list of arguments instead of one per job (the hot
+/// scripts handle batches of hundreds of jobs, and each `redis.call` costs about as much as the
+/// work it does). It goes in chunks of 1000 arguments, within Lua's limit on `unpack`, and
+/// returns the concatenated replies of commands that answer a list.
+const PRELUDE: &str = r#"
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function bulk(cmd, key, args)
+  local replies = {}
+  for i = 1, #args, 1000 do
+    local r = redis.call(cmd, key, unpack(args, i, math.min(i + 999, #args)))
+    if type(r) == 'table' then
+      for _, v in ipairs(r) do replies[#replies + 1] = v end
+    end
+  end
+  return replies
+end
 "#;
 
 /// ARGV: mode (`add` | `now`), then pairs (id, due_ms; 0 = now). `add` adds ids the queue does
 /// not hold; `now` also makes a scheduled id due at once (a requeue). Ids being worked on (in
 /// `lease`) or already pending are left alone. Returns how many ids were added or moved.
 const ENQUEUE: &str = r#"
-local added = 0
+local ids, dues, seen = {}, {}, {}
 for i = 2, #ARGV, 2 do
   local id = ARGV[i]
-  local due = tonumber(ARGV[i + 1])
-  if redis.call('SADD', KEYS[1], id) == 1 then
-    if due > now_ms then
-      redis.call('ZADD', KEYS[5], due, id)
+  if not seen[id] then
+    seen[id] = true
+    ids[#ids + 1] = id
+    dues[#dues + 1] = tonumber(ARGV[i + 1])
+  end
+end
+if #ids == 0 then return 0 end
+local known = bulk('SMISMEMBER', KEYS[1], ids)
+local new, push, later, held = {}, {}, {}, {}
+for n, id in ipairs(ids) do
+  if known[n] == 0 then
+    new[#new + 1] = id
+    if dues[n] > now_ms then
+      later[#later + 1] = dues[n]
+      later[#later + 1] = id
     else
-      redis.call('LPUSH', KEYS[2], id)
+      push[#push + 1] = id
     end
-    added = added + 1
-  elseif ARGV[1] == 'now' and redis.call('ZREM', KEYS[5], id) == 1 then
-    redis.call('LPUSH', KEYS[2], id)
+  elseif ARGV[1] == 'now' then
+    held[#held + 1] = id
+  end
+end
+local added = #new
+if #new > 0 then bulk('SADD', KEYS[1], new) end
+if #later > 0 then bulk('ZADD', KEYS[5], later) end
+for _, id in ipairs(held) do
+  if redis.call('ZREM', KEYS[5], id) == 1 then
+    push[#push + 1] = id
     added = added + 1
   end
 end
+if #push > 0 then bulk('LPUSH', KEYS[2], push) end
 return added
 "#;
 
 /// ARGV: lease_ms, token prefix, max count. Pops up to `max` pending ids (oldest first), leases
 /// each until now + lease_ms under token `prefix:n`. Returns a flat list id, token, id, token…
 const LEASE: &str = r#"
-local out = {}
-local lease_ms = tonumber(ARGV[1])
-for n = 1, tonumber(ARGV[3]) do
-  local id = redis.call('RPOP', KEYS[2])
-  if not id then break end
+local ids = redis.call('RPOP', KEYS[2], tonumber(ARGV[3]))
+if not ids then return {} end
+local out, expiry, holders = {}, {}, {}
+local until_ms = now_ms + tonumber(ARGV[1])
+for n, id in ipairs(ids) do
   local token = ARGV[2] .. ':' .. n
-  redis.call('ZADD', KEYS[3], now_ms + lease_ms, id)
-  redis.call('HSET', KEYS[4], id, token)
+  expiry[#expiry + 1] = until_ms
+  expiry[#expiry + 1] = id
+  holders[#holders + 1] = id
+  holders[#holders + 1] = token
   out[#out + 1] = id
   out[#out + 1] = token
 end
+bulk('ZADD', KEYS[3], expiry)
+bulk('HSET', KEYS[4], holders)
 return out
 "#;
 
@@ -76,27 +114,38 @@ return lost
 /// ARGV: groups of four (id, token, action, due_ms): action `ack` | `retry` | `release`, due_ms
 /// for `retry`. Only the lease holder may settle a job: `ack` forgets it, `retry` schedules it at
 /// due_ms, `release` puts it back at the head of `pending`. Returns, per group, 1 when settled and
-/// 0 when the lease was no longer ours.
+/// 0 when the lease was no longer ours (or the same job came twice: only the first settles).
 const SETTLE: &str = r#"
-local out = {}
-for i = 1, #ARGV, 4 do
-  local id = ARGV[i]
-  if redis.call('HGET', KEYS[4], id) ~= ARGV[i + 1] then
-    out[#out + 1] = 0
+local ids = {}
+for i = 1, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+local holders = bulk('HMGET', KEYS[4], ids)
+local out, settled, acked, later, back, seen = {}, {}, {}, {}, {}, {}
+for n, id in ipairs(ids) do
+  local i = (n - 1) * 4 + 1
+  if seen[id] or holders[n] ~= ARGV[i + 1] then
+    out[n] = 0
   else
-    redis.call('ZREM', KEYS[3], id)
-    redis.call('HDEL', KEYS[4], id)
+    seen[id] = true
+    settled[#settled + 1] = id
     local action = ARGV[i + 2]
     if action == 'ack' then
-      redis.call('SREM', KEYS[1], id)
+      acked[#acked + 1] = id
     elseif action == 'retry' then
-      redis.call('ZADD', KEYS[5], tonumber(ARGV[i + 3]), id)
+      later[#later + 1] = tonumber(ARGV[i + 3])
+      later[#later + 1] = id
     else
-      redis.call('RPUSH', KEYS[2], id)
+      back[#back + 1] = id
     end
-    out[#out + 1] = 1
+    out[n] = 1
   end
 end
+if #settled > 0 then
+  bulk('ZREM', KEYS[3], settled)
+  bulk('HDEL', KEYS[4], settled)
+end
+if #acked > 0 then bulk('SREM', KEYS[1], acked) end
+if #later > 0 then bulk('ZADD', KEYS[5], later) end
+if #back > 0 then bulk('RPUSH', KEYS[2], back) end
 return out
 "#;
 
@@ -119,7 +168,7 @@ return {#due, #expired}
 "#;
 
 fn script(body: &str) -> Script {
-    Script::from_lua(format!("{NOW}{body}"))
+    Script::from_lua(format!("{PRELUDE}{body}"))
 }
 
 pub static ENQUEUE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(ENQUEUE));
