@@ -71,3 +71,57 @@ async fn one_call_settles_many_jobs_and_refuses_a_lease_that_is_not_held() {
     assert!(queue.ack(&leases[3]).await.unwrap());
     assert!(queue.settle(&[]).await.unwrap().is_empty());
 }
+
+/// The scripts send one command per structure for a whole batch, in chunks of 1 000 arguments:
+/// a batch of more than one chunk, with an id given twice, behaves as job-by-job calls would.
+#[tokio::test]
+async fn batches_larger_than_one_chunk_and_repeated_ids() {
+    let queue = fresh_queue().await;
+    let mut jobs: Vec<(i64, Option<chrono::DateTime<chrono::Utc>>)> =
+        (1..=1500).map(|id| (id, None)).collect();
+    jobs.push((7, None));
+    assert_eq!(queue.enqueue(&jobs).await.unwrap(), 1500, "7 counted once");
+    assert_eq!(
+        queue.enqueue(&[(1, None), (1500, None)]).await.unwrap(),
+        0,
+        "already queued"
+    );
+    let leases = queue.lease(1200, Duration::from_secs(30)).await.unwrap();
+    let ids: Vec<i64> = leases.iter().map(|l| l.id).collect();
+    assert_eq!(ids, (1..=1200).collect::<Vec<i64>>(), "oldest first");
+    let tokens: std::collections::HashSet<&str> = leases.iter().map(|l| l.token.as_str()).collect();
+    assert_eq!(tokens.len(), 1200, "one token per lease");
+    assert_eq!(
+        queue.stats().await.unwrap(),
+        QueueStats {
+            pending: 300,
+            leased: 1200,
+            scheduled: 0
+        }
+    );
+    let mut settles: Vec<(Lease, Settle)> =
+        leases.iter().map(|l| (l.clone(), Settle::Ack)).collect();
+    settles.push((leases[0].clone(), Settle::Release));
+    let settled = queue.settle(&settles).await.unwrap();
+    assert!(
+        settled[..1200].iter().all(|s| *s),
+        "every held lease settles"
+    );
+    assert!(
+        !settled[1200],
+        "the same job twice in one call settles once"
+    );
+    assert_eq!(
+        queue.stats().await.unwrap(),
+        QueueStats {
+            pending: 300,
+            leased: 0,
+            scheduled: 0
+        },
+        "acked jobs are forgotten; the repeated release did nothing"
+    );
+    assert_eq!(
+        queue.holds(&[1, 1200, 1201, 1500]).await.unwrap(),
+        vec![false, false, true, true]
+    );
+}
