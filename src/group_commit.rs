@@ -49,19 +49,26 @@ impl<I: Send + 'static, O: Send + 'static, E: BatchError> GroupCommit<I, O, E> {
     }
 }
 
+/// Waits for one item, then takes whatever else is already waiting, up to `max` in all: the
+/// batch that gathered while the previous one ran. `None` once every sender is gone.
+pub async fn next_batch<T>(rx: &mut mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
+    let first = rx.recv().await?;
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 async fn gather<I, O, E: BatchError, R: RunBatch<I, O, E>>(
     mut rx: mpsc::Receiver<(I, Reply<O, E>)>,
     max_batch: usize,
     runner: Arc<R>,
 ) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(call) => batch.push(call),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_batch(&mut rx, max_batch).await {
         let (inputs, replies): (Vec<I>, Vec<Reply<O, E>>) = batch.into_iter().unzip();
         match runner.run(inputs).await {
             Ok(outputs) if outputs.len() == replies.len() => {

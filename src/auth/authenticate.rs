@@ -125,12 +125,12 @@ async fn user_of_api_token(
     cache: &AuthCache,
     token: &str,
 ) -> Result<UserRow, AuthError> {
+    let digest = secret::digest(token);
     let (found, user) = cache
         .tokens
-        .get_or_load(secret::digest(token), async {
+        .get_or_load(digest.clone(), async {
             let db = pool.get().await?;
-            let Some(found) = tokens::api_token_by_digest(&db, &secret::digest(token)).await?
-            else {
+            let Some(found) = tokens::api_token_by_digest(&db, &digest).await? else {
                 return Ok(None);
             };
             let user = users::by_id(&db, found.user_id).await?;

@@ -1,9 +1,10 @@
 //! Group commit for accepted submissions: concurrent requests hand their row to a writer task,
 //! which inserts whatever has gathered as ONE statement (one WAL flush for the lot), then
 //! enqueues the new ids with ONE Redis call and answers every request (on the side, while the
-//! next batch commits). A request is
-//! answered only after its row is committed (and, Redis permitting, enqueued); if Redis is down
-//! the row is safe and the reconciler enqueues it later.
+//! next batch commits). A request is answered only after its row is committed (and, Redis
+//! permitting, enqueued); if Redis is down the row is safe and the reconciler enqueues it later.
+//! (Not a [`GroupCommit`](crate::group_commit::GroupCommit), which answers when its call
+//! returns: here the answers wait for the enqueue, which runs beside the next batch's insert.)
 
 use std::sync::{Arc, Mutex};
 
@@ -12,14 +13,12 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::error::SubmissionError;
 use crate::db::submissions::{self, Inserted, NewSubmission};
-use crate::group_commit::BatchError;
+use crate::group_commit::{BatchError, next_batch};
 use crate::queue::JobQueue;
 
-/// Writers inserting at once. One is best (measured, `bench/README.md`): while its batch commits,
-/// the next one gathers, so batches grow with the load; its Redis call and answers run on the
-/// side. More writers only make smaller batches.
-const WRITERS: usize = 1;
-/// Largest batch one statement carries.
+/// Largest batch one statement carries. There is one writer: while its batch commits, the next
+/// one gathers, so batches grow with the load, and its Redis call and answers run on the side.
+/// Two writers made smaller batches and measured slower (`bench/README.md`).
 const MAX_BATCH: usize = 256;
 
 type Reply = oneshot::Sender<Result<Inserted, SubmissionError>>;
@@ -29,10 +28,10 @@ struct Job {
     reply: Reply,
 }
 
-/// Where accepted submissions are logged and enqueued. Writers start on first use.
+/// Where accepted submissions are logged and enqueued. The writer starts on first use.
 pub struct Inserter {
     tx: mpsc::Sender<Job>,
-    /// Taken by the first `insert`, which starts the writers.
+    /// Taken by the first `insert`, which starts the writer.
     rx: Mutex<Option<mpsc::Receiver<Job>>>,
     db: Pool,
     queue: JobQueue,
@@ -44,7 +43,7 @@ pub struct Inserter {
 
 impl Inserter {
     pub fn new(db: Pool, queue: JobQueue, wake: Arc<Notify>, reconcile: Arc<Notify>) -> Inserter {
-        let (tx, rx) = mpsc::channel(MAX_BATCH * WRITERS * 4);
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
         Inserter {
             tx,
             rx: Mutex::new(Some(rx)),
@@ -57,32 +56,28 @@ impl Inserter {
 
     /// Logs one submission (batched with concurrent ones) and enqueues it when new.
     pub async fn insert(&self, submission: NewSubmission) -> Result<Inserted, SubmissionError> {
-        self.start_writers();
+        self.start_writer();
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { submission, reply })
             .await
-            .map_err(|_| SubmissionError::Internal("the submission writers stopped".into()))?;
+            .map_err(|_| SubmissionError::Internal("the submission writer stopped".into()))?;
         answer.await.map_err(|_| {
             SubmissionError::Internal("a submission writer dropped a request".into())
         })?
     }
 
-    fn start_writers(&self) {
+    fn start_writer(&self) {
         let Some(rx) = self.rx.lock().expect("inserter lock").take() else {
             return;
         };
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        for _ in 0..WRITERS {
-            let writer = Writer {
-                rx: rx.clone(),
-                db: self.db.clone(),
-                queue: self.queue.clone(),
-                wake: self.wake.clone(),
-                reconcile: self.reconcile.clone(),
-            };
-            tokio::spawn(writer.run());
-        }
+        let writer = Writer {
+            db: self.db.clone(),
+            queue: self.queue.clone(),
+            wake: self.wake.clone(),
+            reconcile: self.reconcile.clone(),
+        };
+        tokio::spawn(writer.run(rx));
     }
 }
 
@@ -109,7 +104,6 @@ async fn enqueue_new(queue: &JobQueue, wake: &Notify, reconcile: &Notify, insert
 }
 
 struct Writer {
-    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     db: Pool,
     queue: JobQueue,
     wake: Arc<Notify>,
@@ -118,22 +112,8 @@ struct Writer {
 
 impl Writer {
     /// Runs until every sender is gone (the application was dropped).
-    async fn run(self) {
-        loop {
-            let batch = {
-                let mut rx = self.rx.lock().await;
-                let Some(first) = rx.recv().await else {
-                    return;
-                };
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                batch
-            };
+    async fn run(self, mut rx: mpsc::Receiver<Job>) {
+        while let Some(batch) = next_batch(&mut rx, MAX_BATCH).await {
             self.write(batch).await;
         }
     }
