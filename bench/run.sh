@@ -5,7 +5,8 @@
 #
 # Knobs (environment): BENCH_SECONDS (10) per load run, BENCH_MAX_CONCURRENT (32) workers for the
 # instant DHIS2, BENCH_SLOW_CONCURRENT (20) workers for the 200 ms DHIS2, BENCH_SLOW_COUNT (3000),
-# BENCH_DIR (target/bench).
+# BENCH_DIR (target/bench), BENCH_DHIS2GW (the dhis2gw binary to measure, e.g. an older build to
+# compare with; default: the release build of this tree).
 #
 # Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on), its
 # own Redis, the DHIS2 stand-ins (bench/sim.rs: a minimal answerer for the instant DHIS2, the full
@@ -28,7 +29,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 say "building release binaries"
 (cd "$here" && cargo build --release --quiet --bin dhis2gw --example bench-sim)
-gw="$here/target/release/dhis2gw"
+gw=${BENCH_DHIS2GW:-$here/target/release/dhis2gw}
 sim="$here/target/release/examples/bench-sim"
 
 rm -rf "$work" && mkdir -p "$work"
@@ -166,6 +167,9 @@ load 32 -n "$slow_count" >/dev/null
 slow_rps=$(drain_rate)
 bound=$(python3 -c "print('%.1f' % ($slow_concurrent / 0.2))")
 lost=$(sql "SELECT count(*) FROM submission_log WHERE status <> 'completed'")
+# Updates of the log that wrote no index entry (HOT): every delivery updates its row.
+hot=$(sql "SELECT n_tup_upd || ' updates, ' || round(100.0 * n_tup_hot_upd / greatest(n_tup_upd, 1)) || ' % HOT'
+           FROM pg_stat_user_tables WHERE relname = 'submission_log'")
 
 cat <<EOF
 
@@ -185,4 +189,5 @@ delivery to an instant DHIS2 ($max_concurrent workers), the minimal answerer: $b
 sustained at half load: accepted $sus_ok in ${seconds}s ($sus_rps req/s, p99 $sus_p99 ms) while $sus_delivered were delivered = $(python3 -c "print('%.0f%%' % (100*$sus_delivered/max($sus_ok,1)))")
 delivery to a 200 ms DHIS2 ($slow_concurrent workers): $slow_rps/s vs bound $bound/s = $(python3 -c "print('%.1f%%' % (100*$slow_rps/$bound))") (target >= 95 %)
 submissions not completed at the end: $lost
+log row updates: $hot
 EOF

@@ -1,7 +1,9 @@
-//! One delivery attempt, as a queue job: claim the log row, POST the stored DHIS2 payload, record
-//! DHIS2's answer, and tell the queue whether to forget the job or retry it later. Claims and
-//! records of concurrent deliveries are group-committed ([`GroupCommit`]): one statement and one
-//! commit for all that gathered, instead of two transactions per delivery.
+//! One delivery attempt, as a queue job: read the open log row, POST the stored DHIS2 payload,
+//! record DHIS2's answer, and tell the queue whether to forget the job or retry it later. A
+//! prompt delivery writes its row once, when it records the result; one that DHIS2 keeps
+//! waiting for [`MARK_AFTER`] is marked `processing` meanwhile. Reads, marks and records of
+//! concurrent deliveries are group-committed ([`GroupCommit`]): one statement for all that
+//! gathered.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,17 +16,21 @@ use tokio::sync::watch;
 use super::error::SubmissionError;
 use super::retry::{self, Next, RetryPolicy};
 use crate::config::{ApiSettings, Settings};
-use crate::db::submissions::{self, AttemptRecord, Claimed, Kind, Status};
+use crate::db::submissions::{self, AttemptOf, AttemptRecord, Deliverable, Kind, Status};
 use crate::dhis2::{Dhis2Client, Dhis2Error, ImportOutcome, TrackerMode};
 use crate::group_commit::{GroupCommit, RunBatch};
 use crate::queue::{Gate, JobHandler, Outcome};
 
+/// How long DHIS2 may take to answer before the row is marked `processing` (and the attempt
+/// counted) while the call goes on. Most imports are answered well within it, and their rows
+/// then go from `queued` to their result in one write.
+pub const MARK_AFTER: Duration = Duration::from_secs(1);
 /// How long a delivery whose result cannot be recorded (PostgreSQL away) keeps trying before it
 /// gives the job back, to be delivered again later.
 const RECORD_PATIENCE: Duration = Duration::from_secs(60);
 /// Back-off when PostgreSQL cannot even be asked for the row.
 const DB_DOWN_DELAY: chrono::Duration = chrono::Duration::seconds(5);
-/// Largest batch of claims or records in one statement.
+/// Largest batch of reads, marks or records in one statement.
 const MAX_BATCH: usize = 256;
 
 pub struct Deliverer {
@@ -32,42 +38,55 @@ pub struct Deliverer {
     settings: watch::Receiver<Arc<Settings>>,
     /// Rebuilt when `api.*` changes (SIGHUP).
     client: Mutex<Option<(ApiSettings, Dhis2Client)>>,
-    claims: GroupCommit<i64, Option<Claimed>, SubmissionError>,
-    records: GroupCommit<(i64, AttemptRecord), bool, SubmissionError>,
+    reads: GroupCommit<i64, Option<Deliverable>, SubmissionError>,
+    marks: GroupCommit<AttemptOf, bool, SubmissionError>,
+    records: GroupCommit<(AttemptOf, AttemptRecord), bool, SubmissionError>,
 }
 
-/// Set in the transactions of claims and records. Both find their rows by primary key, but
+/// Set in the transactions of marks and records. Both find their rows by primary key, but
 /// PostgreSQL keeps a generic plan for a prepared statement made from the table sizes of its
 /// first runs: on a new installation that was a sequential scan of the nearly empty log, kept
 /// (and scanning the whole log for every batch, 50 ms at 200 000 rows) until an ANALYZE
 /// happened to replace it. A plan made for each batch costs little next to the batch.
 const PLAN_EACH_BATCH: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
 
-/// Claims a batch of rows ([`submissions::claim`]).
-struct ClaimRows(Pool);
+/// Reads a batch of rows ([`submissions::deliverable`]).
+struct ReadRows(Pool);
 
-impl RunBatch<i64, Option<Claimed>, SubmissionError> for ClaimRows {
-    async fn run(&self, ids: Vec<i64>) -> Result<Vec<Option<Claimed>>, SubmissionError> {
+impl RunBatch<i64, Option<Deliverable>, SubmissionError> for ReadRows {
+    async fn run(&self, ids: Vec<i64>) -> Result<Vec<Option<Deliverable>>, SubmissionError> {
+        let db = self.0.get().await?;
+        Ok(submissions::deliverable(&db, &ids).await?)
+    }
+}
+
+/// Marks a batch of long-running attempts ([`submissions::mark_processing`]).
+struct MarkRows(Pool);
+
+impl RunBatch<AttemptOf, bool, SubmissionError> for MarkRows {
+    async fn run(&self, attempts: Vec<AttemptOf>) -> Result<Vec<bool>, SubmissionError> {
         let mut db = self.0.get().await?;
         let tx = db.transaction().await?;
-        // The claim need not wait for its WAL flush: if PostgreSQL loses it in a crash, the row
-        // is open again and is delivered again, exactly as if the worker had died — and the
-        // record that follows a delivery is durable, which flushes this commit with it.
+        // A mark lost in a crash only leaves the attempt uncounted, like an attempt cut short
+        // before its mark; it need not wait for its WAL flush.
         tx.batch_execute(&format!(
             "SET LOCAL synchronous_commit = off; {PLAN_EACH_BATCH}"
         ))
         .await?;
-        let claimed = submissions::claim(&tx, &ids).await?;
+        let marked = submissions::mark_processing(&tx, &attempts).await?;
         tx.commit().await?;
-        Ok(claimed)
+        Ok(marked)
     }
 }
 
 /// Records a batch of attempts ([`submissions::record_attempts`]).
 struct RecordAttempts(Pool);
 
-impl RunBatch<(i64, AttemptRecord), bool, SubmissionError> for RecordAttempts {
-    async fn run(&self, records: Vec<(i64, AttemptRecord)>) -> Result<Vec<bool>, SubmissionError> {
+impl RunBatch<(AttemptOf, AttemptRecord), bool, SubmissionError> for RecordAttempts {
+    async fn run(
+        &self,
+        records: Vec<(AttemptOf, AttemptRecord)>,
+    ) -> Result<Vec<bool>, SubmissionError> {
         let mut db = self.0.get().await?;
         let tx = db.transaction().await?;
         tx.batch_execute(PLAN_EACH_BATCH).await?;
@@ -91,10 +110,11 @@ impl JobHandler for Deliverer {
 }
 
 impl Deliverer {
-    /// Starts the group-commit tasks of claims and records (needs a Tokio runtime).
+    /// Starts the group-commit tasks of reads, marks and records (needs a Tokio runtime).
     pub fn new(db: Pool, settings: watch::Receiver<Arc<Settings>>) -> Deliverer {
         Deliverer {
-            claims: GroupCommit::start(MAX_BATCH, ClaimRows(db.clone())),
+            reads: GroupCommit::start(MAX_BATCH, ReadRows(db.clone())),
+            marks: GroupCommit::start(MAX_BATCH, MarkRows(db.clone())),
             records: GroupCommit::start(MAX_BATCH, RecordAttempts(db.clone())),
             db,
             settings,
@@ -117,16 +137,15 @@ impl Deliverer {
     #[tracing::instrument(name = "deliver", skip(self, gate), fields(submission_id = id))]
     async fn deliver(&self, id: i64, gate: &Gate) -> Result<Next, SubmissionError> {
         let settings = self.settings.borrow().clone();
-        let claimed = self.claims.call(id).await?;
-        let Some(claimed) = claimed else {
+        let Some(row) = self.reads.call(id).await? else {
             tracing::debug!("already settled or deleted; nothing to deliver");
             return Ok(Next::Done);
         };
         // Only the call itself counts against server.max_concurrent and the rate limit; the
-        // claim and the record overlap other deliveries' calls.
-        let result = {
+        // read and the record overlap other deliveries' calls.
+        let (result, attempt) = {
             let _place = gate.enter().await;
-            self.send(&claimed, &settings).await
+            self.send_marking_if_slow(&row, &settings).await
         };
         let policy = RetryPolicy {
             max_retries: settings.server.max_retries,
@@ -136,16 +155,17 @@ impl Deliverer {
         };
         let (record, next) = retry::decide(
             &result,
-            claimed.retry_count,
+            row.retry_count,
             &policy,
             Utc::now(),
             &mut rand::rng(),
         );
-        log_attempt(&claimed, &record, &result);
-        if self.record(id, &record).await? {
+        log_attempt(row.attempts + 1, &record, &result);
+        if self.record(attempt, &record).await? {
             return Ok(next);
         }
-        // The row changed while DHIS2 was answering: requeued (deliver again) or deleted.
+        // The row changed while DHIS2 was answering: requeued (deliver again), settled by a
+        // duplicate delivery, or deleted.
         let db = self.db.get().await?;
         if submissions::is_open(&db, id).await? {
             Ok(Next::RetryAt(Utc::now()))
@@ -154,21 +174,50 @@ impl Deliverer {
         }
     }
 
+    /// Sends the row to DHIS2; if the answer takes longer than [`MARK_AFTER`], marks the row
+    /// `processing` while waiting for it. Returns the result and which attempt it was.
+    async fn send_marking_if_slow(
+        &self,
+        row: &Deliverable,
+        settings: &Settings,
+    ) -> (Result<ImportOutcome, Dhis2Error>, AttemptOf) {
+        let mut attempt = AttemptOf {
+            id: row.id,
+            requeue_count: row.requeue_count,
+            started_at: Utc::now(),
+            marked: false,
+        };
+        let send = self.send(row, settings);
+        tokio::pin!(send);
+        let result = tokio::select! {
+            result = &mut send => result,
+            _ = tokio::time::sleep(MARK_AFTER) => {
+                let (marked, result) = tokio::join!(self.marks.call(attempt), send);
+                attempt.marked = marked.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot mark the delivery as processing");
+                    false
+                });
+                result
+            }
+        };
+        (result, attempt)
+    }
+
     async fn send(
         &self,
-        claimed: &Claimed,
+        row: &Deliverable,
         settings: &Settings,
     ) -> Result<ImportOutcome, Dhis2Error> {
         let client = self.client(&settings.api)?;
-        match claimed.kind {
+        match row.kind {
             // Sent as stored: the log keeps exactly the bytes DHIS2 received.
             Kind::Aggregate => {
                 client
-                    .post_data_value_set_json(claimed.dhis2_payload.clone())
+                    .post_data_value_set_json(row.dhis2_payload.clone())
                     .await
             }
             Kind::Tracker => {
-                let payload: Value = serde_json::from_str(&claimed.dhis2_payload).map_err(|e| {
+                let payload: Value = serde_json::from_str(&row.dhis2_payload).map_err(|e| {
                     Dhis2Error::InvalidConfig(format!("the stored DHIS2 payload is not JSON: {e}"))
                 })?;
                 client
@@ -180,11 +229,15 @@ impl Deliverer {
 
     /// Records the attempt, waiting out a PostgreSQL outage for a while: DHIS2 has the data
     /// now, and delivering it again (the alternative) makes a duplicate.
-    async fn record(&self, id: i64, record: &AttemptRecord) -> Result<bool, SubmissionError> {
+    async fn record(
+        &self,
+        attempt: AttemptOf,
+        record: &AttemptRecord,
+    ) -> Result<bool, SubmissionError> {
         let deadline = tokio::time::Instant::now() + RECORD_PATIENCE;
         let mut wait = Duration::from_millis(200);
         loop {
-            match self.records.call((id, record.clone())).await {
+            match self.records.call((attempt, record.clone())).await {
                 Err(e) if e.is_unavailable() && tokio::time::Instant::now() < deadline => {
                     tracing::warn!(error = %e, "cannot record the delivery yet; retrying");
                     tokio::time::sleep(wait).await;
@@ -196,12 +249,7 @@ impl Deliverer {
     }
 }
 
-fn log_attempt(
-    claimed: &Claimed,
-    record: &AttemptRecord,
-    result: &Result<ImportOutcome, Dhis2Error>,
-) {
-    let attempt = claimed.attempts;
+fn log_attempt(attempt: i32, record: &AttemptRecord, result: &Result<ImportOutcome, Dhis2Error>) {
     match (record.status, result) {
         (Status::Completed, _) => {
             tracing::info!(attempt, status = record.status.as_str(), counts = ?record.counts, "delivered")

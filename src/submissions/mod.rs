@@ -145,7 +145,7 @@ impl Submissions {
             queue: self.0.queue.clone(),
             handler: Arc::new(Deliverer::new(self.0.db.clone(), self.0.settings.clone())),
             config: WorkerConfig {
-                // Four times the DHIS2 calls allowed, so deliveries' claims and records
+                // Four times the DHIS2 calls allowed, so deliveries' reads and records
                 // (group-committed in PostgreSQL) overlap the others' calls, in batches.
                 max_jobs: settings.server.max_concurrent * 4,
                 // A worker that stops renewing (killed, frozen, cut off from Redis) loses its

@@ -72,6 +72,43 @@ async fn delivers_to_every_dhis2_version_and_records_the_answer() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_shows_processing_meanwhile_and_counts_one_attempt() {
+    let env = Env::start().await;
+    // Longer than MARK_AFTER: the row is marked while DHIS2 keeps the call waiting.
+    env.sim.set_latency(
+        dhis2gw::submissions::deliver::MARK_AFTER + std::time::Duration::from_millis(1500),
+    );
+    let id = env
+        .submit(&aggregate_body("202401", json!({"MAL_SUSP": 4})))
+        .await["submission_id"]
+        .as_i64()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let during = loop {
+        let log = env.log(id).await;
+        if log["status"] == "processing" {
+            break log;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never marked processing: {log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        during["attempts"], 1,
+        "the running attempt is counted: {during}"
+    );
+    assert!(during["last_attempt_at"].is_string());
+    env.drain().await;
+    let log = env.log(id).await;
+    assert_eq!(log["status"], "completed");
+    assert_eq!(log["attempts"], 1, "counted once, not again by the record");
+    assert_eq!(log["last_attempt_at"], during["last_attempt_at"]);
+    assert_eq!(env.sim.received_data_value_sets().len(), 1);
+}
+
+#[tokio::test]
 async fn conflicts_are_recorded_and_not_retried() {
     let env = Env::start().await;
     for (version, period) in [("2.40.3", "202405"), ("2.37.10", "202406")] {

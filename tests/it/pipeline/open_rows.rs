@@ -3,7 +3,9 @@
 //! settled or deleted by other means. Straight against PostgreSQL through `db::submissions`.
 
 use dhis2gw::config::DatabaseSettings;
-use dhis2gw::db::submissions::{self, AttemptRecord, Kind, NewSubmission, OpenPage, Status};
+use dhis2gw::db::submissions::{
+    self, AttemptOf, AttemptRecord, Deliverable, Kind, NewSubmission, OpenPage, Status,
+};
 use dhis2gw::db::{self, Pool};
 use serde_json::json;
 
@@ -54,6 +56,15 @@ fn record(status: Status) -> AttemptRecord {
     }
 }
 
+fn attempt_of(row: &Deliverable) -> AttemptOf {
+    AttemptOf {
+        id: row.id,
+        requeue_count: row.requeue_count,
+        started_at: chrono::Utc::now(),
+        marked: false,
+    }
+}
+
 async fn listed(db: &impl deadpool_postgres::GenericClient) -> Vec<i64> {
     db.query("SELECT id FROM submission_open ORDER BY id", &[])
         .await
@@ -88,15 +99,15 @@ async fn opening_and_settling_statements_keep_the_open_list_in_step() {
     let all = insert_new(&db, 4).await;
     assert_eq!(listed(&db).await, all, "insert lists every new row");
 
-    // Claimed rows stay open; a final record takes the row off, a retry keeps it.
-    let claimed = submissions::claim(&db, &all[..3]).await.unwrap();
-    assert!(claimed.iter().all(Option::is_some));
+    // Rows being delivered stay open; a final record takes the row off, a retry keeps it.
+    let read = submissions::deliverable(&db, &all[..3]).await.unwrap();
+    let of = |row: &Option<Deliverable>| attempt_of(row.as_ref().unwrap());
     let settled = submissions::record_attempts(
         &db,
         &[
-            (all[0], record(Status::Completed)),
-            (all[1], record(Status::Retrying)),
-            (all[2], record(Status::Failed)),
+            (of(&read[0]), record(Status::Completed)),
+            (of(&read[1]), record(Status::Retrying)),
+            (of(&read[2]), record(Status::Failed)),
         ],
     )
     .await
@@ -147,5 +158,88 @@ async fn the_scan_pages_through_and_drops_ids_whose_row_was_settled_by_other_mea
     assert!(
         !listed(&db).await.contains(&all[1]),
         "the scan dropped the settled row's id"
+    );
+}
+
+#[tokio::test]
+async fn an_attempt_is_counted_once_and_its_record_yields_to_a_requeue_or_an_earlier_settle() {
+    let pool = migrated_pool().await;
+    let db = pool.get().await.unwrap();
+    let all = insert_new(&db, 3).await;
+    let read = submissions::deliverable(&db, &all).await.unwrap();
+    let read: Vec<Deliverable> = read.into_iter().map(Option::unwrap).collect();
+    assert_eq!(
+        read.iter()
+            .map(|r| (r.attempts, r.retry_count))
+            .collect::<Vec<_>>(),
+        [(0, 0); 3]
+    );
+    let attempts = |id: i64| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one(
+                    "SELECT status, attempts FROM submission_log WHERE id = $1",
+                    &[&id],
+                )
+                .await
+                .unwrap();
+            (row.get::<_, String>(0), row.get::<_, i32>(1))
+        }
+    };
+
+    // A slow attempt: marked (processing, counted), then recorded without counting it again.
+    let mut slow = attempt_of(&read[0]);
+    assert_eq!(
+        submissions::mark_processing(&db, &[slow]).await.unwrap(),
+        [true]
+    );
+    assert_eq!(attempts(all[0]).await, ("processing".into(), 1));
+    slow.marked = true;
+    let done = submissions::record_attempts(&db, &[(slow, record(Status::Completed))])
+        .await
+        .unwrap();
+    assert_eq!(done, [true]);
+    assert_eq!(attempts(all[0]).await, ("completed".into(), 1));
+
+    // Requeued while DHIS2 was answering: the attempt's record no longer applies, and the row
+    // stays queued for a fresh round.
+    let requeued = attempt_of(&read[1]);
+    submissions::requeue(&db, &[all[1]]).await.unwrap();
+    assert_eq!(
+        submissions::mark_processing(&db, &[requeued])
+            .await
+            .unwrap(),
+        [false]
+    );
+    let done = submissions::record_attempts(&db, &[(requeued, record(Status::Completed))])
+        .await
+        .unwrap();
+    assert_eq!(done, [false]);
+    assert_eq!(attempts(all[1]).await, ("queued".into(), 0));
+
+    // Two deliveries of one row (a stray duplicate job): the first record settles it, the
+    // second changes nothing.
+    let first = attempt_of(&read[2]);
+    let second = attempt_of(&read[2]);
+    let done = submissions::record_attempts(&db, &[(first, record(Status::Completed))])
+        .await
+        .unwrap();
+    assert_eq!(done, [true]);
+    let done = submissions::record_attempts(&db, &[(second, record(Status::Failed))])
+        .await
+        .unwrap();
+    assert_eq!(done, [false]);
+    assert_eq!(attempts(all[2]).await, ("completed".into(), 1));
+    let open: Vec<bool> = submissions::deliverable(&db, &all)
+        .await
+        .unwrap()
+        .iter()
+        .map(Option::is_some)
+        .collect();
+    assert_eq!(
+        open,
+        [false, true, false],
+        "only the requeued row is still owed"
     );
 }
