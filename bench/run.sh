@@ -10,8 +10,9 @@
 #
 # Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on), its
 # own Redis, the DHIS2 stand-ins (bench/sim.rs: a minimal answerer for the instant DHIS2, the full
-# simulator at no and at 200 ms latency) and a release build of dhis2gw, all on this machine. Load from `oha` (cargo install oha --locked); pgbench runs one INSERT of the same row
-# shape against the same PostgreSQL at the same client counts.
+# simulator at no and at 200 ms latency) and a release build of dhis2gw, all on this machine.
+# Load from `oha` (cargo install oha --locked); pgbench runs one INSERT per transaction against
+# the same PostgreSQL at the same client counts (two scripts: see "pgbench" below).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,25 +123,44 @@ ok = codes.get("200", 0)
 print("%.0f %.1f %.1f %d %.0f" % (s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, ok, ok / max(sum(codes.values()), 1)))'
 }
 
-# pgbench: one INSERT of the same row shape (uuid, jsonb request, text payload, hashes) per txn.
+# pgbench, two scripts of one INSERT per transaction:
+# - "row shape" (the baseline of the earlier rounds): the same kind of row (uuid, jsonb request,
+#   text payload, hash) into a table with a primary key and one unique key, in database pgb;
+# - "log schema": the very row dhis2gw writes, into a copy of the submission log (same columns,
+#   indexes, checks and fillfactor) plus its open list, as one statement — what dhis2gw's accept
+#   costs PostgreSQL without HTTP and batching.
 psql -d pgb -c "CREATE TABLE bench_log (id bigserial PRIMARY KEY, task_id uuid NOT NULL UNIQUE,
   kind text NOT NULL, status text NOT NULL DEFAULT 'queued', submitted_at timestamptz NOT NULL DEFAULT now(),
   user_id bigint, body_hash text NOT NULL, payload jsonb NOT NULL, dhis2_payload text NOT NULL)"
+dhis2_payload='{"dataSet":"S6zKJrYKAzR","dataValues":[{"dataElement":"gLEO1XbX0ii","value":"1000000"}],"orgUnit":"KFZHpp8BEUA","period":"202401"}'
 cat >"$work/insert.sql" <<EOF
 INSERT INTO bench_log (task_id, kind, user_id, body_hash, payload, dhis2_payload)
-VALUES (gen_random_uuid(), 'aggregate', 1, md5(random()::text), '$body'::jsonb,
-  '{"dataSet":"S6zKJrYKAzR","dataValues":[{"dataElement":"gLEO1XbX0ii","value":"1000000"}],"orgUnit":"KFZHpp8BEUA","period":"202401"}');
+VALUES (gen_random_uuid(), 'aggregate', 1, md5(random()::text), '$body'::jsonb, '$dhis2_payload');
 EOF
-pgb() { pgbench -n -h 127.0.0.1 -p "$pg_port" -U bench -M prepared -c "$1" -j 2 -T "$seconds" -f "$work/insert.sql" pgb 2>/dev/null \
+fillfactor=$(sql "SELECT split_part(unnest(reloptions), '=', 2) FROM pg_class WHERE relname = 'submission_log'")
+sql "CREATE SEQUENCE pgb_log_id; CREATE TABLE pgb_log (LIKE submission_log INCLUDING ALL);
+  ALTER TABLE pgb_log ALTER id SET DEFAULT nextval('pgb_log_id');
+  ALTER TABLE pgb_log SET (fillfactor = $fillfactor);
+  CREATE TABLE pgb_open (LIKE submission_open INCLUDING ALL)" >/dev/null
+cat >"$work/insert-log.sql" <<EOF
+WITH new AS (INSERT INTO pgb_log (task_id, kind, user_id, source_ip, body_hash, source_name,
+    instance_name, org_unit, period, data_set, payload, dhis2_payload, unmapped)
+  VALUES (gen_random_uuid(), 'aggregate', 2, '127.0.0.1', md5(random()::text), 'default', 'default',
+    'KFZHpp8BEUA', '202401', 'S6zKJrYKAzR', '$body'::jsonb, '$dhis2_payload', '[]') RETURNING id)
+INSERT INTO pgb_open (id) SELECT id FROM new;
+EOF
+pgb() { # $1 clients, $2 script, $3 database
+  pgbench -n -h 127.0.0.1 -p "$pg_port" -U bench -M prepared -c "$1" -j 2 -T "$seconds" -f "$2" "$3" 2>/dev/null \
   | awk '/^tps/ {printf "%.0f", $3}'; }
 
-declare -A rps p50 p99 pg
+declare -A rps p50 p99 pg pglog
 for c in 32 64; do
-  say "accept at $c clients (${seconds}s), then pgbench at $c clients"
+  say "accept at $c clients (${seconds}s), then pgbench (both scripts) at $c clients"
   load "$c" -z 3s >/dev/null   # warm-up
   read -r rps[$c] p50[$c] p99[$c] ok share <<<"$(load "$c" -z "${seconds}s")"
   [ "$share" = "1" ] || say "warning: only $ok answers were 200"
-  pg[$c]=$(pgb "$c")
+  pg[$c]=$(pgb "$c" "$work/insert.sql" pgb)
+  pglog[$c]=$(pgb "$c" "$work/insert-log.sql" bench)
 done
 half=$(( ${rps[32]} / 2 ))
 say "accept at half of the 32-client maximum: $half req/s"
@@ -180,8 +200,10 @@ dhis2gw submission pipeline benchmark — $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:
                                    32 clients        64 clients
 durable accept (req/s)             ${rps[32]}             ${rps[64]}
   p50 / p99 latency (ms)           ${p50[32]} / ${p99[32]}       ${p50[64]} / ${p99[64]}
-pgbench, one INSERT (tps)          ${pg[32]}             ${pg[64]}
+pgbench, row shape (tps)           ${pg[32]}             ${pg[64]}
 accept / pgbench                   $(python3 -c "print('%.2f' % (${rps[32]}/${pg[32]}))")              $(python3 -c "print('%.2f' % (${rps[64]}/${pg[64]}))")
+pgbench, log schema (tps)          ${pglog[32]}             ${pglog[64]}
+accept / pgbench                   $(python3 -c "print('%.2f' % (${rps[32]}/${pglog[32]}))")              $(python3 -c "print('%.2f' % (${rps[64]}/${pglog[64]}))")
 
 half load (32 clients, $half req/s target): achieved $half_rps req/s, p50 $half_p50 ms, p99 $half_p99 ms (target p99 <= 25 ms)
 
