@@ -65,6 +65,18 @@ fn attempt_of(row: &Deliverable) -> AttemptOf {
     }
 }
 
+/// Records one attempt with `status`; whether the record applied.
+async fn record_one(
+    db: &impl deadpool_postgres::GenericClient,
+    attempt: AttemptOf,
+    status: Status,
+) -> bool {
+    let applied = submissions::record_attempts(db, &[(attempt, record(status))])
+        .await
+        .unwrap();
+    applied == [true]
+}
+
 async fn listed(db: &impl deadpool_postgres::GenericClient) -> Vec<i64> {
     db.query("SELECT id FROM submission_open ORDER BY id", &[])
         .await
@@ -196,10 +208,7 @@ async fn an_attempt_is_counted_once_and_its_record_yields_to_a_requeue_or_an_ear
     );
     assert_eq!(attempts(all[0]).await, ("processing".into(), 1));
     slow.marked = true;
-    let done = submissions::record_attempts(&db, &[(slow, record(Status::Completed))])
-        .await
-        .unwrap();
-    assert_eq!(done, [true]);
+    assert!(record_one(&db, slow, Status::Completed).await);
     assert_eq!(attempts(all[0]).await, ("completed".into(), 1));
 
     // Requeued while DHIS2 was answering: the attempt's record no longer applies, and the row
@@ -212,24 +221,15 @@ async fn an_attempt_is_counted_once_and_its_record_yields_to_a_requeue_or_an_ear
             .unwrap(),
         [false]
     );
-    let done = submissions::record_attempts(&db, &[(requeued, record(Status::Completed))])
-        .await
-        .unwrap();
-    assert_eq!(done, [false]);
+    assert!(!record_one(&db, requeued, Status::Completed).await);
     assert_eq!(attempts(all[1]).await, ("queued".into(), 0));
 
     // Two deliveries of one row (a stray duplicate job): the first record settles it, the
     // second changes nothing.
     let first = attempt_of(&read[2]);
     let second = attempt_of(&read[2]);
-    let done = submissions::record_attempts(&db, &[(first, record(Status::Completed))])
-        .await
-        .unwrap();
-    assert_eq!(done, [true]);
-    let done = submissions::record_attempts(&db, &[(second, record(Status::Failed))])
-        .await
-        .unwrap();
-    assert_eq!(done, [false]);
+    assert!(record_one(&db, first, Status::Completed).await);
+    assert!(!record_one(&db, second, Status::Failed).await);
     assert_eq!(attempts(all[2]).await, ("completed".into(), 1));
     let open: Vec<bool> = submissions::deliverable(&db, &all)
         .await
