@@ -6,7 +6,8 @@
 # Knobs (environment): BENCH_SECONDS (10) per load run, BENCH_MAX_CONCURRENT (32) workers for the
 # instant DHIS2, BENCH_SLOW_CONCURRENT (20) workers for the 200 ms DHIS2, BENCH_SLOW_COUNT (3000),
 # BENCH_DIR (target/bench), BENCH_DHIS2GW (the dhis2gw binary to measure, e.g. an older build to
-# compare with; default: the release build of this tree).
+# compare with; default: the release build of this tree), BENCH_PG_STATS (set: load
+# pg_stat_statements and keep the delivery drain's statements in $BENCH_DIR/statements-delivery.txt).
 #
 # Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on), its
 # own Redis, the DHIS2 stand-ins (bench/sim.rs: a minimal answerer for the instant DHIS2, the full
@@ -48,7 +49,7 @@ say "PostgreSQL (fsync on) on $pg_port, Redis on $redis_port"
 mkdir -p "$work/pg" && [ "$(id -u)" -ne 0 ] || chown postgres "$work/pg" "$work"
 as_pg "$pg_bin/initdb" -D "$work/pg" -U bench --auth=trust >/dev/null
 as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start -o \
-  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB" >/dev/null
+  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB${BENCH_PG_STATS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}" >/dev/null
 psql() { command psql -q -h 127.0.0.1 -p "$pg_port" -U bench "$@"; }
 psql -d postgres -c "CREATE DATABASE bench" && psql -d postgres -c "CREATE DATABASE pgb"
 redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
@@ -86,6 +87,21 @@ reload_rate() { # $1 = rate limit; SIGHUP applies it without a restart
   kill -HUP "$gw_pid"; sleep 0.5
 }
 sql() { psql -d bench -tAc "$1"; }
+redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
+# Where a phase's work goes: CPU by process (bench/cpu.py), WAL written, Redis script calls.
+cpu_snapshot() {
+  "$here/bench/cpu.py" snapshot "$gw_pid" "$work/pg" "$redis_pid" >"$work/cpu-$1.json"
+  sql "SELECT pg_current_wal_lsn()" >"$work/wal-$1"
+  redis-cli -p "$redis_port" info all | tr -d '\r' >"$work/redis-info-$1"
+  awk -F'[=,]' '/^cmdstat_evalsha:/ {print $2}' "$work/redis-info-$1" >"$work/redis-$1"
+}
+cpu_per() { # count, from, to
+  local wal calls
+  wal=$(sql "SELECT pg_wal_lsn_diff('$(cat "$work/wal-$3")', '$(cat "$work/wal-$2")')")
+  calls=$(( $(cat "$work/redis-$3") - $(cat "$work/redis-$2") ))
+  echo "$("$here/bench/cpu.py" per "$1" "$work/cpu-$2.json" "$work/cpu-$3.json");" \
+    "WAL $(( ${wal%.*} / $1 )) B, $(python3 -c "print('%.1f' % ($1 / max($calls, 1)))") per Redis script call"
+}
 # Lifts the rate limit, waits until nothing is open, and prints the delivery rate measured on the
 # database's own timestamps: rows completed after the lift / (last completion - the lift). Rows
 # claimed before the lift (held at 1/s) count too: they are delivered in the window.
@@ -153,11 +169,14 @@ pgb() { # $1 clients, $2 script, $3 database
   pgbench -n -h 127.0.0.1 -p "$pg_port" -U bench -M prepared -c "$1" -j 2 -T "$seconds" -f "$2" "$3" 2>/dev/null \
   | awk '/^tps/ {printf "%.0f", $3}'; }
 
-declare -A rps p50 p99 pg pglog
+declare -A rps p50 p99 pg pglog accept_cpu
 for c in 32 64; do
   say "accept at $c clients (${seconds}s), then pgbench (both scripts) at $c clients"
   load "$c" -z 3s >/dev/null   # warm-up
+  cpu_snapshot "accept-$c-start"
   read -r rps[$c] p50[$c] p99[$c] ok share <<<"$(load "$c" -z "${seconds}s")"
+  cpu_snapshot "accept-$c-end"
+  accept_cpu[$c]=$(cpu_per "$ok" "accept-$c-start" "accept-$c-end")
   [ "$share" = "1" ] || say "warning: only $ok answers were 200"
   pg[$c]=$(pgb "$c" "$work/insert.sql" pgb)
   pglog[$c]=$(pgb "$c" "$work/insert-log.sql" bench)
@@ -168,7 +187,14 @@ read -r half_rps half_p50 half_p99 _ _ <<<"$(load 32 -z "${seconds}s" -q "$half"
 
 say "delivery of the accepted backlog to an instant DHIS2, the minimal answerer (max_concurrent $max_concurrent)"
 backlog=$(sql "SELECT count(*) FROM submission_open")
+[ -z "${BENCH_PG_STATS:-}" ] || sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+cpu_snapshot deliver-start
 deliver_rps=$(drain_rate)
+cpu_snapshot deliver-end
+[ -z "${BENCH_PG_STATS:-}" ] || sql "SELECT calls, rows, round(total_plan_time::numeric, 0) AS plan_ms,
+    round(total_exec_time::numeric, 0) AS exec_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+  FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 12" >"$work/statements-delivery.txt"
+deliver_cpu=$(cpu_per "$backlog" deliver-start deliver-end)
 
 say "sustained: accept at half load with deliveries running"
 before=$(sql "SELECT count(*) FROM submission_log WHERE status = 'completed'")
@@ -209,6 +235,10 @@ half load (32 clients, $half req/s target): achieved $half_rps req/s, p50 $half_
 
 delivery to an instant DHIS2 ($max_concurrent workers), the minimal answerer: $backlog queued delivered at $deliver_rps/s = $(python3 -c "print('%.0f%%' % (100*$deliver_rps/${rps[32]}))") of the 32-client accept rate (target >= 90 %)
   the same to the full simulator (validates and stores every value, on the same 2 CPUs): $full_backlog at $full_rps/s = $(python3 -c "print('%.0f%%' % (100*$full_rps/${rps[32]}))")
+CPU per submission (µs; "rest" = the load generator or the answerer, and anything else running):
+  accept, 32 clients:    ${accept_cpu[32]}
+  accept, 64 clients:    ${accept_cpu[64]}
+  delivery, minimal answerer: $deliver_cpu
 sustained at half load: accepted $sus_ok in ${seconds}s ($sus_rps req/s, p99 $sus_p99 ms) while $sus_delivered were delivered = $(python3 -c "print('%.0f%%' % (100*$sus_delivered/max($sus_ok,1)))")
 delivery to a 200 ms DHIS2 ($slow_concurrent workers): $slow_rps/s vs bound $bound/s = $(python3 -c "print('%.1f%%' % (100*$slow_rps/$bound))") (target >= 95 %)
 submissions not completed at the end: $lost
