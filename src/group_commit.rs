@@ -2,7 +2,7 @@
 //! gathered as ONE call (one SQL statement and commit, one Redis script), then answers each
 //! caller. While a call runs the next batch gathers, so batches grow with the load and a quiet
 //! system still gets an answer in one round trip. Used by the delivery workers for their
-//! PostgreSQL claims and records and their Redis settles.
+//! PostgreSQL reads, marks and records.
 
 use std::sync::Arc;
 

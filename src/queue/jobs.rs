@@ -12,7 +12,7 @@ use fred::types::scripts::Script;
 use fred::types::{ClusterHash, CustomCommand};
 
 use super::RedisClients;
-use super::scripts::{ENQUEUE_SCRIPT, LEASE_SCRIPT, MAINTAIN_SCRIPT, RENEW_SCRIPT, SETTLE_SCRIPT};
+use super::scripts::{ENQUEUE_SCRIPT, MAINTAIN_SCRIPT, RENEW_SCRIPT, SETTLE_AND_LEASE_SCRIPT};
 
 /// Every queue call gives up after this long; callers back off and try again.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
@@ -24,20 +24,6 @@ pub enum QueueError {
     Redis(#[from] fred::error::Error),
     #[error("Redis answered a queue script with an unexpected shape: {0}")]
     Shape(String),
-    #[error("the queue's settling task stopped")]
-    Stopped,
-}
-
-impl crate::group_commit::BatchError for QueueError {
-    fn for_caller(&self) -> Self {
-        self.clone()
-    }
-    fn wrong_count(inputs: usize, outputs: usize) -> Self {
-        QueueError::Shape(format!("{outputs} results for {inputs} jobs"))
-    }
-    fn stopped() -> Self {
-        QueueError::Stopped
-    }
 }
 
 /// One leased job: its id and the token that proves the lease is ours.
@@ -162,25 +148,7 @@ impl JobQueue {
 
     /// Leases up to `max` pending jobs, oldest first, each until `lease` from now.
     pub async fn lease(&self, max: usize, lease: Duration) -> Result<Vec<Lease>, QueueError> {
-        let prefix = uuid::Uuid::new_v4().simple().to_string();
-        let args = vec![
-            Value::from(lease.as_millis() as i64),
-            Value::from(prefix),
-            Value::from(max as i64),
-        ];
-        let flat: Vec<String> = self.eval(&LEASE_SCRIPT, args).await?;
-        flat.chunks(2)
-            .map(|pair| match pair {
-                [id, token] => id
-                    .parse()
-                    .map(|id| Lease {
-                        id,
-                        token: token.clone(),
-                    })
-                    .map_err(|_| QueueError::Shape(format!("job id {id:?}"))),
-                _ => Err(QueueError::Shape("odd lease reply".into())),
-            })
-            .collect()
+        Ok(self.settle_and_lease(&[], max, lease).await?.1)
     }
 
     /// Extends the given leases; returns the ids whose lease is no longer ours.
@@ -223,7 +191,26 @@ impl JobQueue {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        let mut args = Vec::with_capacity(jobs.len() * 4);
+        Ok(self.settle_and_lease(jobs, 0, Duration::ZERO).await?.0)
+    }
+
+    /// Settles `jobs` (as [`JobQueue::settle`]), then leases up to `max` pending jobs (as
+    /// [`JobQueue::lease`]), in one script call.
+    pub async fn settle_and_lease(
+        &self,
+        jobs: &[(Lease, Settle)],
+        max: usize,
+        lease: Duration,
+    ) -> Result<(Vec<bool>, Vec<Lease>), QueueError> {
+        let prefix = if max > 0 {
+            uuid::Uuid::new_v4().simple().to_string()
+        } else {
+            String::new()
+        };
+        let mut args = Vec::with_capacity(3 + jobs.len() * 4);
+        args.push(Value::from(lease.as_millis() as i64));
+        args.push(Value::from(prefix));
+        args.push(Value::from(max as i64));
         for (lease, how) in jobs {
             let (action, due_ms) = match how {
                 Settle::Ack => ("ack", 0),
@@ -235,15 +222,29 @@ impl JobQueue {
             args.push(Value::from(action));
             args.push(Value::from(due_ms));
         }
-        let settled: Vec<i64> = self.eval(&SETTLE_SCRIPT, args).await?;
-        if settled.len() != jobs.len() {
+        let flat: Vec<String> = self.eval(&SETTLE_AND_LEASE_SCRIPT, args).await?;
+        if flat.len() < jobs.len() || !(flat.len() - jobs.len()).is_multiple_of(2) {
             return Err(QueueError::Shape(format!(
-                "settle answered {} results for {} jobs",
-                settled.len(),
+                "{} values answered for {} settles",
+                flat.len(),
                 jobs.len()
             )));
         }
-        Ok(settled.into_iter().map(|s| s == 1).collect())
+        let (settled, leased) = flat.split_at(jobs.len());
+        let settled = settled.iter().map(|s| s == "1").collect();
+        let leased = leased
+            .chunks(2)
+            .map(|pair| {
+                let (id, token) = (&pair[0], &pair[1]);
+                id.parse()
+                    .map(|id| Lease {
+                        id,
+                        token: token.clone(),
+                    })
+                    .map_err(|_| QueueError::Shape(format!("job id {id:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((settled, leased))
     }
 
     /// Forwards due scheduled jobs and takes back expired leases, at most `limit` of each.

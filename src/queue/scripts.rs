@@ -74,27 +74,6 @@ if #push > 0 then bulk('LPUSH', KEYS[2], push) end
 return added
 "#;
 
-/// ARGV: lease_ms, token prefix, max count. Pops up to `max` pending ids (oldest first), leases
-/// each until now + lease_ms under token `prefix:n`. Returns a flat list id, token, id, token…
-const LEASE: &str = r#"
-local ids = redis.call('RPOP', KEYS[2], tonumber(ARGV[3]))
-if not ids then return {} end
-local out, expiry, holders = {}, {}, {}
-local until_ms = now_ms + tonumber(ARGV[1])
-for n, id in ipairs(ids) do
-  local token = ARGV[2] .. ':' .. n
-  expiry[#expiry + 1] = until_ms
-  expiry[#expiry + 1] = id
-  holders[#holders + 1] = id
-  holders[#holders + 1] = token
-  out[#out + 1] = id
-  out[#out + 1] = token
-end
-bulk('ZADD', KEYS[3], expiry)
-bulk('HSET', KEYS[4], holders)
-return out
-"#;
-
 /// ARGV: lease_ms, then pairs (id, token). Extends the leases still held under those tokens;
 /// returns the ids whose lease was lost (expired and taken back, or the data was flushed).
 const RENEW: &str = r#"
@@ -111,41 +90,70 @@ end
 return lost
 "#;
 
-/// ARGV: groups of four (id, token, action, due_ms): action `ack` | `retry` | `release`, due_ms
-/// for `retry`. Only the lease holder may settle a job: `ack` forgets it, `retry` schedules it at
-/// due_ms, `release` puts it back at the head of `pending`. Returns, per group, 1 when settled and
-/// 0 when the lease was no longer ours (or the same job came twice: only the first settles).
-const SETTLE: &str = r#"
+/// ARGV: lease_ms, token prefix, max count, then groups of four (id, token, action, due_ms).
+///
+/// First settles the given jobs — action `ack` | `retry` | `release`, due_ms for `retry`. Only
+/// the lease holder may settle a job: `ack` forgets it, `retry` schedules it at due_ms, `release`
+/// puts it back at the head of `pending`. Then pops up to `max` pending ids (oldest first) and
+/// leases each until now + lease_ms under token `prefix:n`. One call does both because a worker
+/// pool's finished jobs free the places it leases new ones into: one round trip instead of two.
+///
+/// Returns, per settled group, '1' when settled and '0' when the lease was no longer ours (or
+/// the same job came twice: only the first settles); then the leased jobs as id, token, id,
+/// token…
+const SETTLE_AND_LEASE: &str = r#"
+local out = {}
 local ids = {}
-for i = 1, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
-local holders = bulk('HMGET', KEYS[4], ids)
-local out, settled, acked, later, back, seen = {}, {}, {}, {}, {}, {}
-for n, id in ipairs(ids) do
-  local i = (n - 1) * 4 + 1
-  if seen[id] or holders[n] ~= ARGV[i + 1] then
-    out[n] = 0
-  else
-    seen[id] = true
-    settled[#settled + 1] = id
-    local action = ARGV[i + 2]
-    if action == 'ack' then
-      acked[#acked + 1] = id
-    elseif action == 'retry' then
-      later[#later + 1] = tonumber(ARGV[i + 3])
-      later[#later + 1] = id
+for i = 4, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+if #ids > 0 then
+  local holders = bulk('HMGET', KEYS[4], ids)
+  local settled, acked, later, back, seen = {}, {}, {}, {}, {}
+  for n, id in ipairs(ids) do
+    local i = n * 4
+    if seen[id] or holders[n] ~= ARGV[i + 1] then
+      out[n] = '0'
     else
-      back[#back + 1] = id
+      seen[id] = true
+      settled[#settled + 1] = id
+      local action = ARGV[i + 2]
+      if action == 'ack' then
+        acked[#acked + 1] = id
+      elseif action == 'retry' then
+        later[#later + 1] = tonumber(ARGV[i + 3])
+        later[#later + 1] = id
+      else
+        back[#back + 1] = id
+      end
+      out[n] = '1'
     end
-    out[n] = 1
+  end
+  if #settled > 0 then
+    bulk('ZREM', KEYS[3], settled)
+    bulk('HDEL', KEYS[4], settled)
+  end
+  if #acked > 0 then bulk('SREM', KEYS[1], acked) end
+  if #later > 0 then bulk('ZADD', KEYS[5], later) end
+  if #back > 0 then bulk('RPUSH', KEYS[2], back) end
+end
+local max = tonumber(ARGV[3])
+if max > 0 then
+  local popped = redis.call('RPOP', KEYS[2], max)
+  if popped then
+    local expiry, holders = {}, {}
+    local until_ms = now_ms + tonumber(ARGV[1])
+    for n, id in ipairs(popped) do
+      local token = ARGV[2] .. ':' .. n
+      expiry[#expiry + 1] = until_ms
+      expiry[#expiry + 1] = id
+      holders[#holders + 1] = id
+      holders[#holders + 1] = token
+      out[#out + 1] = id
+      out[#out + 1] = token
+    end
+    bulk('ZADD', KEYS[3], expiry)
+    bulk('HSET', KEYS[4], holders)
   end
 end
-if #settled > 0 then
-  bulk('ZREM', KEYS[3], settled)
-  bulk('HDEL', KEYS[4], settled)
-end
-if #acked > 0 then bulk('SREM', KEYS[1], acked) end
-if #later > 0 then bulk('ZADD', KEYS[5], later) end
-if #back > 0 then bulk('RPUSH', KEYS[2], back) end
 return out
 "#;
 
@@ -172,7 +180,6 @@ fn script(body: &str) -> Script {
 }
 
 pub static ENQUEUE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(ENQUEUE));
-pub static LEASE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(LEASE));
 pub static RENEW_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(RENEW));
-pub static SETTLE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(SETTLE));
+pub static SETTLE_AND_LEASE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(SETTLE_AND_LEASE));
 pub static MAINTAIN_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(MAINTAIN));

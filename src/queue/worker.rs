@@ -1,6 +1,7 @@
 //! The worker pool of one instance: leases jobs from a [`JobQueue`] while it has free job slots,
-//! runs a [`JobHandler`] on each, settles the outcome (many settles per Redis call), renews the
-//! leases of running jobs (heartbeat), and runs the queue's maintenance step. The handler passes
+//! runs a [`JobHandler`] on each, settles the outcomes (those that finished meanwhile, in the
+//! same Redis call as the next lease), renews the leases of running jobs (heartbeat), and runs
+//! the queue's maintenance step. The handler passes
 //! its outbound call through the pool's [`Gate`]: at most `max_concurrent` at once and
 //! `rate_limit` per second, so the database work before and after a call overlaps other calls
 //! without exceeding the limit. Redis being down is logged and waited out, never fatal. On
@@ -12,26 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::jobs::{JobQueue, Lease, QueueError, Settle};
 use super::rate::TokenBucket;
-use crate::group_commit::{GroupCommit, RunBatch};
-
-/// Settles of finished jobs, many per script call (group commit).
-type Settler = GroupCommit<(Lease, Settle), bool, QueueError>;
 
 /// Largest batch of settles in one script call.
 const MAX_SETTLE_BATCH: usize = 256;
-
-struct SettleJobs(JobQueue);
-
-impl RunBatch<(Lease, Settle), bool, QueueError> for SettleJobs {
-    async fn run(&self, jobs: Vec<(Lease, Settle)>) -> Result<Vec<bool>, QueueError> {
-        self.0.settle(&jobs).await
-    }
-}
 
 /// What the handler decided about a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,60 +163,92 @@ impl Outage {
 
 impl<H: JobHandler> WorkerPool<H> {
     /// Runs until `shutdown` turns true, then drains.
+    ///
+    /// One loop talks to Redis for the jobs: each call settles the jobs that finished since the
+    /// last one and leases as many new ones as there are free places (a finished job frees its
+    /// place as it hands in its outcome, so the two usually go together). While a call runs, the
+    /// next call's settles gather: a busy pool makes few, large calls.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let pool = Arc::new(self);
         let heartbeat = tokio::spawn(pool.clone().heartbeat(shutdown.clone()));
         let maintain = tokio::spawn(pool.clone().maintain(shutdown.clone()));
         let permits = Arc::new(Semaphore::new(pool.config.max_jobs));
-        let settler = Arc::new(Settler::start(
-            MAX_SETTLE_BATCH,
-            SettleJobs(pool.queue.clone()),
-        ));
+        let (finished_tx, mut finished) = mpsc::unbounded_channel::<(Lease, Settle)>();
+        let mut settles: Vec<(Lease, Settle)> = Vec::new();
         let mut tasks = JoinSet::new();
         let mut outage = Outage::default();
+        // After a lease that found nothing, leasing waits until `poll_at` (unless woken).
         let mut idle = Duration::from_millis(2);
+        let mut poll_at = Instant::now();
         let mut backoff = Duration::from_millis(100);
         while !stopping(&shutdown) {
             while tasks.try_join_next().is_some() {}
-            let first = tokio::select! {
-                p = permits.clone().acquire_owned() => p.expect("semaphore never closed"),
-                _ = shutdown.changed() => break,
-            };
-            let mut held = vec![first];
-            while let Ok(p) = permits.clone().try_acquire_owned() {
-                held.push(p);
-            }
-            match pool.queue.lease(held.len(), pool.config.lease).await {
-                Ok(leases) if leases.is_empty() => {
-                    outage.ok("worker");
-                    drop(held);
-                    tokio::select! {
-                        _ = pool.wake.notified() => idle = Duration::from_millis(2),
-                        _ = tokio::time::sleep(idle) => idle = (idle * 2).min(pool.config.idle_poll),
-                        _ = shutdown.changed() => {}
-                    }
+            while settles.len() < MAX_SETTLE_BATCH {
+                match finished.try_recv() {
+                    Ok(settle) => settles.push(settle),
+                    Err(_) => break,
                 }
-                Ok(leases) => {
+            }
+            let mut held = Vec::new();
+            if Instant::now() >= poll_at {
+                while let Ok(p) = permits.clone().try_acquire_owned() {
+                    held.push(p);
+                }
+            }
+            if settles.is_empty() && held.is_empty() {
+                let leasing = Instant::now() >= poll_at;
+                tokio::select! {
+                    Some(settle) = finished.recv() => settles.push(settle),
+                    p = permits.clone().acquire_owned(), if leasing => {
+                        held.push(p.expect("semaphore never closed"));
+                    }
+                    _ = tokio::time::sleep_until(poll_at), if !leasing => {}
+                    _ = pool.wake.notified() => {
+                        idle = Duration::from_millis(2);
+                        poll_at = Instant::now();
+                    }
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            match pool
+                .queue
+                .settle_and_lease(&settles, held.len(), pool.config.lease)
+                .await
+            {
+                Ok((settled, leases)) => {
                     outage.ok("worker");
-                    idle = Duration::from_millis(2);
                     backoff = Duration::from_millis(100);
+                    log_lost_settles(&settles, &settled);
+                    settles.clear();
+                    if !held.is_empty() {
+                        if leases.is_empty() {
+                            poll_at = Instant::now() + idle;
+                            idle = (idle * 2).min(pool.config.idle_poll);
+                        } else {
+                            idle = Duration::from_millis(2);
+                        }
+                    }
                     for (lease, permit) in leases.into_iter().zip(held.drain(..)) {
                         pool.in_flight.insert(&lease);
                         let pool = pool.clone();
-                        let settler = settler.clone();
+                        let finished = finished_tx.clone();
                         tasks.spawn(async move {
-                            let _permit = permit;
                             let outcome = pool.handler.handle(lease.id, &pool.gate).await;
                             // Out of the in-flight set before the settle, so that a heartbeat
                             // that sees it lost afterwards knows the settle may be the cause
                             // (see `heartbeat`). The reconciler still leaves it alone: Redis
                             // holds its lease until the settle.
                             pool.in_flight.remove(lease.id);
-                            settle(&settler, lease, outcome).await;
+                            let _ = finished.send((lease, settle_of(outcome)));
+                            drop(permit);
                         });
                     }
                 }
                 Err(e) => {
+                    // The settles stay for the next call. Should Redis stay away past the
+                    // lease time, MAINTAIN takes the jobs back and their settles are refused:
+                    // they run again, which their PostgreSQL state makes harmless.
                     outage.failed("worker", &e);
                     drop(held);
                     sleep_or_shutdown(backoff, &mut shutdown).await;
@@ -234,33 +256,49 @@ impl<H: JobHandler> WorkerPool<H> {
                 }
             }
         }
-        pool.drain(tasks).await;
+        drop(finished_tx);
+        pool.drain(tasks, finished, settles).await;
         heartbeat.abort();
         maintain.abort();
     }
 
-    /// Waits for running jobs up to the grace period; gives back those still running.
-    async fn drain(&self, mut tasks: JoinSet<()>) {
+    /// Waits for running jobs up to the grace period, settles every finished job, and gives
+    /// back those still running.
+    async fn drain(
+        &self,
+        mut tasks: JoinSet<()>,
+        mut finished: mpsc::UnboundedReceiver<(Lease, Settle)>,
+        mut settles: Vec<(Lease, Settle)>,
+    ) {
         let running = self.in_flight.len();
         if running > 0 {
             tracing::info!(running, "waiting for running deliveries to finish");
         }
-        let finished = tokio::time::timeout(self.config.grace, async {
+        let finished_in_time = tokio::time::timeout(self.config.grace, async {
             while tasks.join_next().await.is_some() {}
         })
-        .await;
-        if finished.is_err() {
+        .await
+        .is_ok();
+        if !finished_in_time {
             tasks.abort_all();
             while tasks.join_next().await.is_some() {}
-            let leases = self.in_flight.leases();
+        }
+        while let Ok(settle) = finished.try_recv() {
+            settles.push(settle);
+        }
+        let unfinished = self.in_flight.leases();
+        if !unfinished.is_empty() {
             tracing::warn!(
-                count = leases.len(),
+                count = unfinished.len(),
                 "grace period over: giving unfinished jobs back to the queue"
             );
-            for lease in leases {
-                let _ = self.queue.release(&lease).await;
-                self.in_flight.remove(lease.id);
-            }
+        }
+        for lease in unfinished {
+            self.in_flight.remove(lease.id);
+            settles.push((lease, Settle::Release));
+        }
+        for batch in settles.chunks(MAX_SETTLE_BATCH) {
+            settle_patiently(&self.queue, batch).await;
         }
     }
 
@@ -314,24 +352,30 @@ impl<H: JobHandler> WorkerPool<H> {
     }
 }
 
-/// Settles a job with Redis (batched with other jobs' settles), retrying for a while if Redis is
-/// away. If it never succeeds the lease expires and the job runs again; the handler's PostgreSQL
-/// state makes that harmless.
-async fn settle(settler: &Settler, lease: Lease, outcome: Outcome) {
-    let how = match outcome {
+fn settle_of(outcome: Outcome) -> Settle {
+    match outcome {
         Outcome::Done => Settle::Ack,
         Outcome::RetryAt(due) => Settle::RetryAt(due),
-    };
+    }
+}
+
+fn log_lost_settles(settles: &[(Lease, Settle)], settled: &[bool]) {
+    for ((lease, _), settled) in settles.iter().zip(settled) {
+        if !settled {
+            tracing::debug!(job = lease.id, "lease was lost before the job settled");
+        }
+    }
+}
+
+/// Settles jobs at shutdown, retrying for a while if Redis is away. If it never succeeds the
+/// leases expire and the jobs run again; their PostgreSQL state makes that harmless.
+async fn settle_patiently(queue: &JobQueue, settles: &[(Lease, Settle)]) {
     let mut wait = Duration::from_millis(100);
     for _ in 0..8 {
-        match settler.call((lease.clone(), how)).await {
-            Ok(true) => return,
-            Ok(false) => {
-                tracing::debug!(job = lease.id, "lease was lost before the job settled");
-                return;
-            }
+        match queue.settle(settles).await {
+            Ok(settled) => return log_lost_settles(settles, &settled),
             Err(e) => {
-                tracing::warn!(job = lease.id, error = %e, "cannot settle job; retrying");
+                tracing::warn!(jobs = settles.len(), error = %e, "cannot settle jobs; retrying");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(3));
             }

@@ -125,3 +125,74 @@ async fn batches_larger_than_one_chunk_and_repeated_ids() {
         vec![false, false, true, true]
     );
 }
+
+/// The worker pool's call: the jobs that finished are settled, then new ones leased, in one
+/// script call. A job released in that call is back at the head of the queue, so it is the
+/// first one leased again.
+#[tokio::test]
+async fn one_call_settles_finished_jobs_then_leases_new_ones() {
+    let queue = fresh_queue().await;
+    queue
+        .enqueue(&[(1, None), (2, None), (3, None), (4, None)])
+        .await
+        .unwrap();
+    let first = queue.lease(2, Duration::from_secs(30)).await.unwrap();
+    let forged = Lease {
+        id: 4,
+        token: "not-the-holder".into(),
+    };
+    let (settled, leases) = queue
+        .settle_and_lease(
+            &[
+                (first[0].clone(), Settle::Ack),
+                (first[1].clone(), Settle::Release),
+                (forged, Settle::Ack),
+            ],
+            2,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(settled, vec![true, true, false]);
+    let ids: Vec<i64> = leases.iter().map(|l| l.id).collect();
+    assert_eq!(
+        ids,
+        vec![2, 3],
+        "the released job first, then the oldest pending"
+    );
+    assert_ne!(leases[0].token, first[1].token, "a new lease, a new token");
+    assert_eq!(
+        queue.stats().await.unwrap(),
+        QueueStats {
+            pending: 1,
+            leased: 2,
+            scheduled: 0
+        }
+    );
+    // The new leases are the ones that count; nothing pending is left out of a larger ask.
+    let (settled, leases) = queue
+        .settle_and_lease(
+            &[
+                (leases[0].clone(), Settle::Ack),
+                (leases[1].clone(), Settle::Ack),
+            ],
+            10,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(settled, vec![true, true]);
+    assert_eq!(leases.iter().map(|l| l.id).collect::<Vec<_>>(), vec![4]);
+    let (settled, leases) = queue
+        .settle_and_lease(&[], 10, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        settled.is_empty() && leases.is_empty(),
+        "an empty queue leases nothing"
+    );
+    assert_eq!(
+        queue.holds(&[1, 2, 3, 4]).await.unwrap(),
+        vec![false, false, false, true]
+    );
+}
