@@ -181,6 +181,8 @@ impl<H: JobHandler> WorkerPool<H> {
         let mut idle = Duration::from_millis(2);
         let mut poll_at = Instant::now();
         let mut backoff = Duration::from_millis(100);
+        // Places taken for the next lease.
+        let mut held: Vec<OwnedSemaphorePermit> = Vec::new();
         while !stopping(&shutdown) {
             while tasks.try_join_next().is_some() {}
             while settles.len() < MAX_SETTLE_BATCH {
@@ -189,7 +191,6 @@ impl<H: JobHandler> WorkerPool<H> {
                     Err(_) => break,
                 }
             }
-            let mut held = Vec::new();
             if Instant::now() >= poll_at {
                 while let Ok(p) = permits.clone().try_acquire_owned() {
                     held.push(p);
@@ -203,7 +204,10 @@ impl<H: JobHandler> WorkerPool<H> {
                         held.push(p.expect("semaphore never closed"));
                     }
                     _ = tokio::time::sleep_until(poll_at), if !leasing => {}
-                    _ = pool.wake.notified() => {
+                    // An enqueue cuts the wait of an idle pool short. A busy pool (no free
+                    // place) leases as soon as a place frees anyway: it need not wake up for
+                    // every enqueue.
+                    _ = pool.wake.notified(), if !leasing => {
                         idle = Duration::from_millis(2);
                         poll_at = Instant::now();
                     }
@@ -240,8 +244,10 @@ impl<H: JobHandler> WorkerPool<H> {
                             // (see `heartbeat`). The reconciler still leaves it alone: Redis
                             // holds its lease until the settle.
                             pool.in_flight.remove(lease.id);
-                            let _ = finished.send((lease, settle_of(outcome)));
+                            // The place is free before the loop sees the settle, so the call
+                            // that settles this job can lease the next one into it.
                             drop(permit);
+                            let _ = finished.send((lease, settle_of(outcome)));
                         });
                     }
                 }
@@ -250,7 +256,7 @@ impl<H: JobHandler> WorkerPool<H> {
                     // lease time, MAINTAIN takes the jobs back and their settles are refused:
                     // they run again, which their PostgreSQL state makes harmless.
                     outage.failed("worker", &e);
-                    drop(held);
+                    held.clear();
                     sleep_or_shutdown(backoff, &mut shutdown).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
