@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use dhis2gw::sim::Fault;
+use fred::interfaces::ClientLike;
 use serde_json::{Value, json};
 
 use crate::support::pipeline::{Env, aggregate_body};
@@ -76,6 +77,7 @@ async fn shutdown_lets_running_deliveries_finish() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let Env { app, sim, .. } = env;
+    let settings = app.settings.clone();
     app.stop().await;
     let statuses: Vec<String> = sql
         .query(
@@ -89,6 +91,12 @@ async fn shutdown_lets_running_deliveries_finish() {
         .collect();
     assert_eq!(statuses, ["completed", "completed"]);
     assert_eq!(sim.received_data_value_sets().len(), 2);
+    // Their jobs were settled (acked) on the way out, not left leased in Redis.
+    let redis = dhis2gw::queue::connect(&settings.server, 1).await.unwrap();
+    redis.pool.wait_for_connect().await.unwrap();
+    let queue = dhis2gw::queue::JobQueue::new(&redis, dhis2gw::submissions::QUEUE_NAME);
+    assert_eq!(queue.stats().await.unwrap(), Default::default());
+    assert_eq!(queue.holds(&ids).await.unwrap(), [false, false]);
 }
 
 #[tokio::test]
