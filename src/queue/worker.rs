@@ -1,10 +1,9 @@
 //! The worker pool of one instance: leases jobs from a [`JobQueue`] while it has free job slots,
 //! runs a [`JobHandler`] on each, settles the outcomes (those that finished meanwhile, in the
 //! same Redis call as the next lease), renews the leases of running jobs (heartbeat), and runs
-//! the queue's maintenance step. The handler passes
-//! its outbound call through the pool's [`Gate`]: at most `max_concurrent` at once and
-//! `rate_limit` per second, so the database work before and after a call overlaps other calls
-//! without exceeding the limit. Redis being down is logged and waited out, never fatal. On
+//! the queue's maintenance step. The handler passes its outbound call through the pool's
+//! [`Gate`]: at most `max_concurrent` at once and `rate_limit` per second, so the database work
+//! before and after a call overlaps other calls without exceeding the limit. Redis being down is logged and waited out, never fatal. On
 //! shutdown it stops leasing, lets running jobs finish within the grace period, and gives back
 //! the rest.
 

@@ -22,27 +22,37 @@ async fn fresh_queue() -> JobQueue {
     JobQueue::new(&redis, "test")
 }
 
-#[tokio::test]
-async fn one_call_settles_many_jobs_and_refuses_a_lease_that_is_not_held() {
+/// A fresh queue holding jobs 1 to 4, oldest first.
+async fn queue_of_four() -> JobQueue {
     let queue = fresh_queue().await;
     queue
         .enqueue(&[(1, None), (2, None), (3, None), (4, None)])
         .await
         .unwrap();
+    queue
+}
+
+/// A lease of job `id` under a token no worker was given.
+fn forged(id: i64) -> Lease {
+    Lease {
+        id,
+        token: "not-the-holder".into(),
+    }
+}
+
+#[tokio::test]
+async fn one_call_settles_many_jobs_and_refuses_a_lease_that_is_not_held() {
+    let queue = queue_of_four().await;
     let leases = queue.lease(4, Duration::from_secs(30)).await.unwrap();
     let ids: Vec<i64> = leases.iter().map(|l| l.id).collect();
     assert_eq!(ids, vec![1, 2, 3, 4], "oldest first");
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
-    let forged = Lease {
-        id: 4,
-        token: "not-the-holder".into(),
-    };
     let settled = queue
         .settle(&[
             (leases[0].clone(), Settle::Ack),
             (leases[1].clone(), Settle::RetryAt(later)),
             (leases[2].clone(), Settle::Release),
-            (forged, Settle::Ack),
+            (forged(4), Settle::Ack),
         ])
         .await
         .unwrap();
@@ -131,22 +141,14 @@ async fn batches_larger_than_one_chunk_and_repeated_ids() {
 /// first one leased again.
 #[tokio::test]
 async fn one_call_settles_finished_jobs_then_leases_new_ones() {
-    let queue = fresh_queue().await;
-    queue
-        .enqueue(&[(1, None), (2, None), (3, None), (4, None)])
-        .await
-        .unwrap();
+    let queue = queue_of_four().await;
     let first = queue.lease(2, Duration::from_secs(30)).await.unwrap();
-    let forged = Lease {
-        id: 4,
-        token: "not-the-holder".into(),
-    };
     let (settled, leases) = queue
         .settle_and_lease(
             &[
                 (first[0].clone(), Settle::Ack),
                 (first[1].clone(), Settle::Release),
-                (forged, Settle::Ack),
+                (forged(4), Settle::Ack),
             ],
             2,
             Duration::from_secs(30),
