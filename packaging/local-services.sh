@@ -72,11 +72,29 @@ as_pg() {
   fi
 }
 
+# As root, the `postgres` user must be able to reach the data directory: a checkout under a
+# private directory (mktemp -d makes it 0700) would hide it. Such parents get search permission
+# for others (o+x: enter, not list), and the change is reported.
+let_postgres_in() {
+  local d="" part
+  local IFS=/
+  for part in ${1#/}; do
+    d="$d/$part"
+    if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
+      chmod o+x "$d"
+      say "gave others search permission (o+x) on $d, so PostgreSQL can reach its data"
+    fi
+  done
+}
+
 pg_start() {
   local bin
   bin=$(pg_bin)
   mkdir -p "$pgdata"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$pgdata"; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    let_postgres_in "$dir"
+    chown postgres:postgres "$pgdata"
+  fi
   chmod 700 "$pgdata"
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     as_pg "$bin/initdb" -D "$pgdata" -U dhis2gw --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
