@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """CPU time of the benchmark's processes, to show where each submission's CPU goes.
 
-    cpu.py snapshot GW_PID PG_DATA REDIS_PID > FILE   # CPU seconds so far, by process group
+    cpu.py snapshot GW_PID PG_DATA REDIS_PID [ANSWERER_PID] > FILE   # CPU seconds so far, by group
     cpu.py per COUNT BEFORE AFTER                     # microseconds per item between two snapshots
 
-Groups: dhis2gw; PostgreSQL (the postmaster, its live children, and the children it has reaped);
-Redis; "rest" = every other non-idle CPU second of the machine (the load generator or the DHIS2
-stand-in, plus whatever else runs). Reads /proc only.
+Groups: dhis2gw; PostgreSQL, in two parts: "pg-clients" (the backends serving connections) and
+"pg-background" (the postmaster, its WAL writer, checkpointer, background writer, autovacuum
+launcher, and every child it has reaped: autovacuum workers exit when their table is done);
+Redis; the DHIS2 stand-in ("answerer", when its pid is given); "steal", time the hypervisor gave
+to another guest; "rest" = every other non-idle CPU second of the machine (the load generator,
+plus whatever else runs); and, apart from the total, "irq", the machine's interrupt time
+(loopback TCP's softirqs, partly charged to the processes above as well). Reads /proc only.
 """
 import json
 import os
@@ -30,10 +34,27 @@ def process_seconds(pid, reaped=False):
     return (utime + stime + (cutime + cstime if reaped else 0)) / TICK
 
 
+# Titles of PostgreSQL's own processes (`ps` shows "postgres: walwriter" and so on); every other
+# child of the postmaster is a backend serving a connection.
+BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum", "logical replication",
+              "archiver", "stats")
+
+
+def is_background(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            title = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    # "postgres: walwriter", or "postgres: main: walwriter" with a cluster_name.
+    return title.startswith("postgres: ") and any(f": {name}" in title for name in BACKGROUND)
+
+
 def postgres_seconds(pg_data):
+    """(client backends, background) CPU seconds so far."""
     with open(os.path.join(pg_data, "postmaster.pid")) as f:
         master = int(f.readline())
-    total = process_seconds(master, reaped=True)
+    clients, background = 0.0, process_seconds(master, reaped=True)
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -41,24 +62,39 @@ def postgres_seconds(pg_data):
             except (FileNotFoundError, ProcessLookupError):
                 continue
             if ppid == master:
-                total += (utime + stime) / TICK
-    return total
+                if is_background(entry):
+                    background += (utime + stime) / TICK
+                else:
+                    clients += (utime + stime) / TICK
+    return clients, background
 
 
-def machine_busy_seconds():
+def machine_seconds():
+    """(busy, interrupts, steal) CPU seconds of the whole machine so far."""
     with open("/proc/stat") as f:
-        cpu = [int(x) for x in f.readline().split()[1:]]
-    idle = cpu[3] + cpu[4]  # idle + iowait
-    return (sum(cpu[:8]) - idle) / TICK
+        # user nice system idle iowait irq softirq steal
+        cpu = [int(x) for x in f.readline().split()[1:9]]
+    busy = sum(cpu) - cpu[3] - cpu[4]
+    return busy / TICK, (cpu[5] + cpu[6]) / TICK, cpu[7] / TICK
 
 
-def snapshot(gw_pid, pg_data, redis_pid):
+def snapshot(gw_pid, pg_data, redis_pid, answerer_pid=None):
+    pg_clients, pg_background = postgres_seconds(pg_data)
     groups = {
         "dhis2gw": process_seconds(gw_pid),
-        "postgres": postgres_seconds(pg_data),
+        "pg-clients": pg_clients,
+        "pg-background": pg_background,
         "redis": process_seconds(redis_pid),
     }
-    groups["rest"] = machine_busy_seconds() - sum(groups.values())
+    if answerer_pid:
+        groups["answerer"] = process_seconds(answerer_pid)
+    busy, interrupts, steal = machine_seconds()
+    # Steal is time the hypervisor gave to another guest: no process here ran.
+    groups["steal"] = steal
+    groups["rest"] = busy - sum(groups.values())
+    # Interrupt time (loopback TCP's softirqs, mostly) is shown on its own but not subtracted:
+    # the kernel charges part of it to the process it interrupted.
+    groups["irq"] = interrupts
     json.dump(groups, sys.stdout)
 
 
@@ -69,13 +105,14 @@ def per(count, before_file, after_file):
         after = json.load(f)
     count = max(int(count), 1)
     parts = {k: (after[k] - before[k]) * 1e6 / count for k in before}
+    irq = parts.pop("irq", 0.0)
     total = sum(parts.values())
-    print(" ".join(f"{k} {v:.0f}" for k, v in parts.items()) + f" = {total:.0f} µs")
+    print(" ".join(f"{k} {v:.0f}" for k, v in parts.items()) + f" = {total:.0f} µs (irq {irq:.0f})")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "snapshot":
-        snapshot(*sys.argv[2:5])
+        snapshot(*sys.argv[2:6])
     elif sys.argv[1] == "per":
         per(*sys.argv[2:5])
     else:

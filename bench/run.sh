@@ -57,7 +57,7 @@ redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --a
 
 "$sim" --listen "127.0.0.1:$sim_port" --latency-ms 0 >"$work/sim.log" 2>&1 & pids+=($!)
 "$sim" --listen "127.0.0.1:$slow_port" --latency-ms 200 >"$work/slow-sim.log" 2>&1 & pids+=($!)
-"$sim" --listen "127.0.0.1:$minimal_port" --minimal >"$work/minimal-sim.log" 2>&1 & pids+=($!)
+"$sim" --listen "127.0.0.1:$minimal_port" --minimal >"$work/minimal-sim.log" 2>&1 & pids+=($!); minimal_pid=$!
 
 config() { # $1 = DHIS2 port, $2 = max_concurrent, $3 = rate limit
   cat >"$work/dhis2gw.yml" <<EOF
@@ -88,19 +88,23 @@ reload_rate() { # $1 = rate limit; SIGHUP applies it without a restart
 }
 sql() { psql -d bench -tAc "$1"; }
 redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
-# Where a phase's work goes: CPU by process (bench/cpu.py), WAL written, Redis script calls.
+# Where a phase's work goes: CPU by process (bench/cpu.py), WAL written, Redis script calls,
+# autovacuum and autoanalyze runs that ended in the phase (their CPU is in pg-background).
 cpu_snapshot() {
-  "$here/bench/cpu.py" snapshot "$gw_pid" "$work/pg" "$redis_pid" >"$work/cpu-$1.json"
+  "$here/bench/cpu.py" snapshot "$gw_pid" "$work/pg" "$redis_pid" "$minimal_pid" >"$work/cpu-$1.json"
   sql "SELECT pg_current_wal_lsn()" >"$work/wal-$1"
   redis-cli -p "$redis_port" info all | tr -d '\r' >"$work/redis-info-$1"
   awk -F'[=,]' '/^cmdstat_evalsha:/ {print $2}' "$work/redis-info-$1" >"$work/redis-$1"
+  sql "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables" \
+    >"$work/autovacuum-$1"
 }
 cpu_per() { # count, from, to
-  local wal calls
+  local wal calls autovacuum
+  autovacuum=$(( $(cat "$work/autovacuum-$3") - $(cat "$work/autovacuum-$2") ))
   wal=$(sql "SELECT pg_wal_lsn_diff('$(cat "$work/wal-$3")', '$(cat "$work/wal-$2")')")
   calls=$(( $(cat "$work/redis-$3") - $(cat "$work/redis-$2") ))
   echo "$("$here/bench/cpu.py" per "$1" "$work/cpu-$2.json" "$work/cpu-$3.json");" \
-    "WAL $(( ${wal%.*} / $1 )) B, $(python3 -c "print('%.1f' % ($1 / max($calls, 1)))") per Redis script call"
+    "WAL $(( ${wal%.*} / $1 )) B, $(python3 -c "print('%.1f' % ($1 / max($calls, 1)))") per Redis script call, $autovacuum autovacuum runs"
 }
 # Lifts the rate limit, waits until nothing is open, and prints the delivery rate measured on the
 # database's own timestamps: rows completed after the lift / (last completion - the lift). Rows
@@ -235,7 +239,7 @@ half load (32 clients, $half req/s target): achieved $half_rps req/s, p50 $half_
 
 delivery to an instant DHIS2 ($max_concurrent workers), the minimal answerer: $backlog queued delivered at $deliver_rps/s = $(python3 -c "print('%.0f%%' % (100*$deliver_rps/${rps[32]}))") of the 32-client accept rate (target >= 90 %)
   the same to the full simulator (validates and stores every value, on the same 2 CPUs): $full_backlog at $full_rps/s = $(python3 -c "print('%.0f%%' % (100*$full_rps/${rps[32]}))")
-CPU per submission (µs; "rest" = the load generator or the answerer, and anything else running):
+CPU per submission (µs; answerer = the minimal DHIS2 stand-in; steal = the hypervisor; "rest" = the load generator and anything else running; irq = interrupt time, partly inside the others):
   accept, 32 clients:    ${accept_cpu[32]}
   accept, 64 clients:    ${accept_cpu[64]}
   delivery, minimal answerer: $deliver_cpu
