@@ -55,6 +55,9 @@ pub struct Dhis2Client {
     http: reqwest::Client,
     /// `<base>/api` (or `<base>/api/<NN>` when the configured URL pins an API version).
     api_root: Arc<str>,
+    /// `<api_root>/dataValueSets`, parsed once: every delivery posts there, and parsing the URL
+    /// (host name checks included) for each one showed in profiles of a delivery drain.
+    data_value_sets: reqwest::Url,
 }
 
 impl fmt::Debug for Dhis2Client {
@@ -98,9 +101,12 @@ impl Dhis2Client {
             .tls_danger_accept_invalid_certs(api.dhis2_tls_insecure)
             .build()
             .map_err(|e| Dhis2Error::InvalidConfig(format!("cannot build the HTTP client: {e}")))?;
+        let data_value_sets = reqwest::Url::parse(&format!("{api_root}/dataValueSets"))
+            .map_err(|e| Dhis2Error::InvalidConfig(format!("api.dhis2_base_url: {e}")))?;
         Ok(Dhis2Client {
             http,
             api_root: api_root.into(),
+            data_value_sets,
         })
     }
 
@@ -127,7 +133,7 @@ impl Dhis2Client {
     ) -> Result<ImportOutcome, Dhis2Error> {
         let request = self
             .http
-            .post(self.api_url("dataValueSets"))
+            .post(self.data_value_sets.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(json);
         let (status, body) = send(request).await?;

@@ -62,10 +62,13 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<(u16, Strin
         header_text(header::RETRY_AFTER).and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
     let location = header_text(header::LOCATION);
     let bytes = response.bytes().await.map_err(transport_error)?;
-    let body = String::from_utf8_lossy(&bytes).into_owned();
+    let body = match String::from_utf8(Vec::from(bytes)) {
+        Ok(text) => text,
+        Err(not_utf8) => String::from_utf8_lossy(not_utf8.as_bytes()).into_owned(),
+    };
     tracing::debug!(
         status,
-        bytes = bytes.len(),
+        bytes = body.len(),
         elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "DHIS2 answered"
     );
