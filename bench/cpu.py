@@ -3,6 +3,7 @@
 
     cpu.py snapshot GW_PID PG_DATA REDIS_PID [ANSWERER_PID] > FILE   # CPU seconds so far, by group
     cpu.py per COUNT BEFORE AFTER                     # microseconds per item between two snapshots
+    cpu.py vacuums PG_LOG                             # autovacuum's runs and CPU by table
 
 Groups: dhis2gw; PostgreSQL, in two parts: "pg-clients" (the backends serving connections) and
 "pg-background" (the postmaster, its WAL writer, checkpointer, background writer, autovacuum
@@ -14,7 +15,9 @@ plus whatever else runs); and, apart from the total, "irq", the machine's interr
 """
 import json
 import os
+import re
 import sys
+from collections import defaultdict
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -37,7 +40,7 @@ def process_seconds(pid, reaped=False):
 # Titles of PostgreSQL's own processes (`ps` shows "postgres: walwriter" and so on); every other
 # child of the postmaster is a backend serving a connection.
 BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum", "logical replication",
-              "archiver", "stats")
+              "archiver")
 
 
 def is_background(pid):
@@ -110,10 +113,34 @@ def per(count, before_file, after_file):
     print(" ".join(f"{k} {v:.0f}" for k, v in parts.items()) + f" = {total:.0f} µs (irq {irq:.0f})")
 
 
+def vacuums(pg_log):
+    """Autovacuum and autoanalyze runs and their CPU seconds by table, from a server log written
+    with log_autovacuum_min_duration = 0 (each run: a "automatic vacuum|analyze of table" line,
+    later a "system usage: CPU: user: U s, system: S s" line). Catalog tables left out."""
+    runs = defaultdict(lambda: [0, 0.0])
+    current = None
+    with open(pg_log, errors="replace") as f:
+        for line in f:
+            started = re.search(r'automatic (vacuum|analyze) of table "([^"]+)"', line)
+            if started:
+                current = f"{started.group(2)} {started.group(1)}"
+                continue
+            usage = re.search(r"system usage: CPU: user: ([0-9.]+) s, system: ([0-9.]+) s", line)
+            if usage and current:
+                if ".pg_catalog." not in current and ".information_schema." not in current:
+                    runs[current][0] += 1
+                    runs[current][1] += float(usage.group(1)) + float(usage.group(2))
+                current = None
+    print(", ".join(f"{name} {n}× {cpu:.2f} s" for name, (n, cpu) in sorted(runs.items()))
+          or "none")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "snapshot":
         snapshot(*sys.argv[2:6])
     elif sys.argv[1] == "per":
         per(*sys.argv[2:5])
+    elif sys.argv[1] == "vacuums":
+        vacuums(sys.argv[2])
     else:
         sys.exit(__doc__)

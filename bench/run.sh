@@ -9,9 +9,10 @@
 # compare with; default: the release build of this tree), BENCH_PG_STATS (set: load
 # pg_stat_statements and keep the delivery drain's statements in $BENCH_DIR/statements-delivery.txt).
 #
-# Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on), its
-# own Redis, the DHIS2 stand-ins (bench/sim.rs: a minimal answerer for the instant DHIS2, the full
-# simulator at no and at 200 ms latency) and a release build of dhis2gw, all on this machine.
+# Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on; every
+# autovacuum run logged, to show its CPU by table), its own Redis, the DHIS2 stand-ins
+# (bench/sim.rs: a minimal answerer for the instant DHIS2, the full simulator at no and at 200 ms
+# latency) and a release build of dhis2gw, all on this machine.
 # Load from `oha` (cargo install oha --locked); pgbench runs one INSERT per transaction against
 # the same PostgreSQL at the same client counts (two scripts: see "pgbench" below).
 set -euo pipefail
@@ -49,7 +50,7 @@ say "PostgreSQL (fsync on) on $pg_port, Redis on $redis_port"
 mkdir -p "$work/pg" && [ "$(id -u)" -ne 0 ] || chown postgres "$work/pg" "$work"
 as_pg "$pg_bin/initdb" -D "$work/pg" -U bench --auth=trust >/dev/null
 as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start -o \
-  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB${BENCH_PG_STATS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}" >/dev/null
+  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB -c log_autovacuum_min_duration=0${BENCH_PG_STATS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}" >/dev/null
 psql() { command psql -q -h 127.0.0.1 -p "$pg_port" -U bench "$@"; }
 psql -d postgres -c "CREATE DATABASE bench" && psql -d postgres -c "CREATE DATABASE pgb"
 redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
@@ -184,6 +185,9 @@ for c in 32 64; do
   [ "$share" = "1" ] || say "warning: only $ok answers were 200"
   pg[$c]=$(pgb "$c" "$work/insert.sql" pgb)
   pglog[$c]=$(pgb "$c" "$work/insert-log.sql" bench)
+  # Emptied after use, so that autovacuum has nothing of pgbench's to clean up in the phases
+  # measured next (TRUNCATE leaves no dead rows, and resets the counts autovacuum goes by).
+  psql -d pgb -c "TRUNCATE bench_log" && sql "TRUNCATE pgb_log, pgb_open" >/dev/null
 done
 half=$(( ${rps[32]} / 2 ))
 say "accept at half of the 32-client maximum: $half req/s"
@@ -218,6 +222,9 @@ load 32 -n "$slow_count" >/dev/null
 slow_rps=$(drain_rate)
 bound=$(python3 -c "print('%.1f' % ($slow_concurrent / 0.2))")
 lost=$(sql "SELECT count(*) FROM submission_log WHERE status <> 'completed'")
+# Which tables autovacuum visited over the whole run, and its CPU (part of pg-background above):
+# from the server log (log_autovacuum_min_duration = 0).
+vacuums=$("$here/bench/cpu.py" vacuums "$work/pg.log")
 # Updates of the log that wrote no index entry (HOT): every delivery updates its row.
 hot=$(sql "SELECT n_tup_upd || ' updates, ' || round(100.0 * n_tup_hot_upd / greatest(n_tup_upd, 1)) || ' % HOT'
            FROM pg_stat_user_tables WHERE relname = 'submission_log'")
@@ -247,4 +254,5 @@ sustained at half load: accepted $sus_ok in ${seconds}s ($sus_rps req/s, p99 $su
 delivery to a 200 ms DHIS2 ($slow_concurrent workers): $slow_rps/s vs bound $bound/s = $(python3 -c "print('%.1f%%' % (100*$slow_rps/$bound))") (target >= 95 %)
 submissions not completed at the end: $lost
 log row updates: $hot
+autovacuum by table, runs and CPU: $vacuums
 EOF

@@ -69,6 +69,14 @@ impl fmt::Debug for Dhis2Client {
     }
 }
 
+/// `<api_root>` + `"dataValueSets"` → `"<api_root>/dataValueSets"` (a leading `/` or `api/` in
+/// `path` is dropped, so callers may write the path as DHIS2's documentation does).
+fn join(api_root: &str, path: &str) -> String {
+    let path = path.trim_start_matches('/');
+    let path = path.strip_prefix("api/").unwrap_or(path);
+    format!("{api_root}/{path}")
+}
+
 impl Dhis2Client {
     pub fn new(api: &ApiSettings) -> Result<Dhis2Client, Dhis2Error> {
         let api_root = normalize_base_url(&api.dhis2_base_url)?;
@@ -101,7 +109,7 @@ impl Dhis2Client {
             .tls_danger_accept_invalid_certs(api.dhis2_tls_insecure)
             .build()
             .map_err(|e| Dhis2Error::InvalidConfig(format!("cannot build the HTTP client: {e}")))?;
-        let data_value_sets = reqwest::Url::parse(&format!("{api_root}/dataValueSets"))
+        let data_value_sets = reqwest::Url::parse(&join(&api_root, "dataValueSets"))
             .map_err(|e| Dhis2Error::InvalidConfig(format!("api.dhis2_base_url: {e}")))?;
         Ok(Dhis2Client {
             http,
@@ -112,9 +120,7 @@ impl Dhis2Client {
 
     /// `"dataValueSets"` → `"<base>/api/dataValueSets"` (a leading `/` or `api/` is dropped).
     pub fn api_url(&self, path: &str) -> String {
-        let path = path.trim_start_matches('/');
-        let path = path.strip_prefix("api/").unwrap_or(path);
-        format!("{}/{}", self.api_root, path)
+        join(&self.api_root, path)
     }
 
     /// `POST /api/dataValueSets` with the payload exactly as given (integers stay integers).

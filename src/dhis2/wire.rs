@@ -62,13 +62,11 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<(u16, Strin
         header_text(header::RETRY_AFTER).and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
     let location = header_text(header::LOCATION);
     let bytes = response.bytes().await.map_err(transport_error)?;
-    let body = match String::from_utf8(Vec::from(bytes)) {
-        Ok(text) => text,
-        Err(not_utf8) => String::from_utf8_lossy(not_utf8.as_bytes()).into_owned(),
-    };
+    let size = bytes.len();
+    let body = body_text(Vec::from(bytes));
     tracing::debug!(
         status,
-        bytes = body.len(),
+        bytes = size,
         elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "DHIS2 answered"
     );
@@ -76,6 +74,15 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<(u16, Strin
         429 => Err(error_for_status(status, &body, retry_after, "")),
         300..=399 => Err(redirect_error(status, location.as_deref(), body)),
         _ => Ok((status, body)),
+    }
+}
+
+/// The body as text: kept as is when it is UTF-8 (DHIS2 always sends UTF-8), invalid bytes
+/// replaced by U+FFFD otherwise (a proxy's error page in Latin-1, say), so it can still be logged.
+fn body_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(not_utf8) => String::from_utf8_lossy(not_utf8.as_bytes()).into_owned(),
     }
 }
 
@@ -155,6 +162,18 @@ mod tests {
             assert!(!error.to_string().contains("se\ncret"));
             assert!(!error.to_string().contains("district"));
         }
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_kept_readable() {
+        let json = r#"{"status":"OK","description":"Import réussi"}"#;
+        assert_eq!(body_text(json.as_bytes().to_vec()), json);
+        // A proxy's error page in Latin-1: "é" is the single byte 0xE9.
+        assert_eq!(
+            body_text(b"<h1>Erreur \xe9tendue</h1>".to_vec()),
+            "<h1>Erreur \u{fffd}tendue</h1>"
+        );
+        assert_eq!(body_text(Vec::new()), "");
     }
 
     #[test]
