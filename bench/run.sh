@@ -7,7 +7,8 @@
 # instant DHIS2, BENCH_SLOW_CONCURRENT (20) workers for the 200 ms DHIS2, BENCH_SLOW_COUNT (3000),
 # BENCH_DIR (target/bench), BENCH_DHIS2GW (the dhis2gw binary to measure, e.g. an older build to
 # compare with; default: the release build of this tree), BENCH_PG_STATS (set: load
-# pg_stat_statements and keep the delivery drain's statements in $BENCH_DIR/statements-delivery.txt).
+# pg_stat_statements and keep the delivery drain's statements in $BENCH_DIR/statements-delivery.txt),
+# BENCH_PG_OPTS (more server settings, e.g. "-c wal_compression=lz4"; the default is stock).
 #
 # Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on; every
 # autovacuum run logged, to show its CPU by table), its own Redis, the DHIS2 stand-ins
@@ -50,7 +51,7 @@ say "PostgreSQL (fsync on) on $pg_port, Redis on $redis_port"
 mkdir -p "$work/pg" && [ "$(id -u)" -ne 0 ] || chown postgres "$work/pg" "$work"
 as_pg "$pg_bin/initdb" -D "$work/pg" -U bench --auth=trust >/dev/null
 as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start -o \
-  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB -c log_autovacuum_min_duration=0${BENCH_PG_STATS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}" >/dev/null
+  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB -c log_autovacuum_min_duration=0 ${BENCH_PG_OPTS:-}${BENCH_PG_STATS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}" >/dev/null
 psql() { command psql -q -h 127.0.0.1 -p "$pg_port" -U bench "$@"; }
 psql -d postgres -c "CREATE DATABASE bench" && psql -d postgres -c "CREATE DATABASE pgb"
 redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
@@ -231,7 +232,7 @@ hot=$(sql "SELECT n_tup_upd || ' updates, ' || round(100.0 * n_tup_hot_upd / gre
 
 cat <<EOF
 
-dhis2gw submission pipeline benchmark — $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') fsync on
+dhis2gw submission pipeline benchmark — $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') fsync on ${BENCH_PG_OPTS:-}
 (release build; auth: Bearer JWT; one POST = validate + map + commit row + enqueue)
 
                                    32 clients        64 clients
