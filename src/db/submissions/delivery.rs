@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
+use tokio_postgres::Client;
+use tokio_postgres::types::Type;
 
 use super::{Kind, OPEN, Status};
 
@@ -29,19 +31,21 @@ pub struct Deliverable {
 /// Reads the open rows among `ids` for delivery, in one statement. One answer per id, in order:
 /// `None` when the row is gone or already settled (a stray duplicate job: nothing to do).
 ///
-/// Sent unprepared, so PostgreSQL plans it for the ids of each batch: a cached generic plan
-/// made while the log was nearly empty would scan the whole table for every batch.
+/// Sent as a one-off statement ([`Client::query_typed`]: parsed, bound and run in one round
+/// trip, with no statement to prepare first and close after), so PostgreSQL plans it for the ids
+/// of each batch: a cached generic plan made while the log was nearly empty would scan the whole
+/// table for every batch.
 pub async fn deliverable(
-    db: &impl GenericClient,
+    db: &Client,
     ids: &[i64],
 ) -> Result<Vec<Option<Deliverable>>, tokio_postgres::Error> {
     let rows = db
-        .query(
+        .query_typed(
             &format!(
                 "SELECT id, kind, dhis2_payload, retry_count, attempts, requeue_count \
                  FROM submission_log WHERE id = ANY($1) AND {OPEN}"
             ),
-            &[&ids],
+            &[(&ids, Type::INT8_ARRAY)],
         )
         .await?;
     let mut found: std::collections::HashMap<i64, Deliverable> = rows
