@@ -115,7 +115,7 @@ def per(count, before_file, after_file):
 
 def vacuums(pg_log):
     """Autovacuum and autoanalyze runs and their CPU seconds by table, from a server log written
-    with log_autovacuum_min_duration = 0 (each run: a "automatic vacuum|analyze of table" line,
+    with log_autovacuum_min_duration = 0 (each run: an "automatic vacuum|analyze of table" line,
     later a "system usage: CPU: user: U s, system: S s" line). Catalog tables left out."""
     runs = defaultdict(lambda: [0, 0.0])
     current = None
