@@ -8,7 +8,9 @@
 # BENCH_DIR (target/bench), BENCH_DHIS2GW (the dhis2gw binary to measure, e.g. an older build to
 # compare with; default: the release build of this tree), BENCH_PG_STATS (set: load
 # pg_stat_statements and keep the delivery drain's statements in $BENCH_DIR/statements-delivery.txt),
-# BENCH_PG_OPTS (more server settings, e.g. "-c wal_compression=lz4"; the default is stock).
+# BENCH_PG_OPTS (more server settings, e.g. "-c wal_compression=lz4"; the default is stock),
+# BENCH_PERF (set: `perf record -a -g` the whole machine during the drain to the minimal answerer,
+# into $BENCH_DIR/perf-delivery.data; build with frame pointers and symbols to read dhis2gw's part).
 #
 # Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on; every
 # autovacuum run logged, to show its CPU by table), its own Redis, the DHIS2 stand-ins
@@ -198,7 +200,9 @@ say "delivery of the accepted backlog to an instant DHIS2, the minimal answerer 
 backlog=$(sql "SELECT count(*) FROM submission_open")
 [ -z "${BENCH_PG_STATS:-}" ] || sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
 cpu_snapshot deliver-start
+[ -z "${BENCH_PERF:-}" ] || { perf record -q -a -g -F 499 -o "$work/perf-delivery.data" 2>/dev/null & perf_pid=$!; }
 deliver_rps=$(drain_rate)
+[ -z "${BENCH_PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 cpu_snapshot deliver-end
 [ -z "${BENCH_PG_STATS:-}" ] || sql "SELECT calls, rows, round(total_plan_time::numeric, 0) AS plan_ms,
     round(total_exec_time::numeric, 0) AS exec_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90)

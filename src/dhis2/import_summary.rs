@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::error::Dhis2Error;
 use super::response::{body_kind, count, error_for_status, is_failure_status, text, upper};
+use super::summary_fields::{Answer, Fields};
 
 pub use super::tracker_report::parse_tracker_report;
 
@@ -133,20 +134,19 @@ pub fn parse_data_value_set_response(
     if is_failure_status(http_status) {
         return Err(error_for_status(http_status, body, None, EXPECTED));
     }
-    let value = match super::response::sniff(body) {
-        super::response::Body::Json(value) => value,
-        _ => return Err(unparsable_or_status(http_status, body, EXPECTED, None)),
+    let Some(answer) = Answer::parse(body) else {
+        return Err(unparsable_or_status(http_status, body, EXPECTED, None));
     };
-    let Some((summary, wrapper)) = find_import_summary(&value) else {
-        let hint = async_job_hint(&value);
+    let Some((summary, wrapper)) = find_import_summary(&answer) else {
+        let hint = async_job_hint(&answer);
         return Err(unparsable_or_status(http_status, body, EXPECTED, hint));
     };
-    let status = upper(summary.get("status"))
+    let status = upper(summary.status.as_ref())
         .as_deref()
         .and_then(ImportStatus::from_dhis2)
         .or_else(|| {
             wrapper
-                .and_then(|w| upper(w.get("status")))
+                .and_then(|w| upper(w.status.as_ref()))
                 .as_deref()
                 .and_then(ImportStatus::from_dhis2)
         });
@@ -161,11 +161,11 @@ pub fn parse_data_value_set_response(
         http_status,
         raw_body: body.to_owned(),
         status,
-        counts: import_counts(summary.get("importCount")),
-        conflicts: conflicts_of(summary.get("conflicts")),
-        rejected_indexes: indexes_of(summary.get("rejectedIndexes")),
-        description: text(summary.get("description")),
-        message: wrapper.and_then(|w| text(w.get("message"))),
+        counts: import_counts(summary.import_count.as_ref()),
+        conflicts: conflicts_of(summary.conflicts.as_ref()),
+        rejected_indexes: indexes_of(summary.rejected_indexes.as_ref()),
+        description: text(summary.description.as_ref()),
+        message: wrapper.and_then(|w| text(w.message.as_ref())),
     })
 }
 
@@ -193,31 +193,29 @@ pub(crate) fn unparsable_or_status(
 }
 
 /// The ImportSummary in a body, and the WebMessage around it when there is one.
-fn find_import_summary(value: &Value) -> Option<(&Value, Option<&Value>)> {
-    if is_import_summary(value) {
-        return Some((value, None));
+fn find_import_summary(answer: &Answer) -> Option<(&Fields, Option<&Fields>)> {
+    let top = answer.fields()?;
+    if is_import_summary(top) {
+        return Some((top, None));
     }
-    let response = value.get("response")?;
-    is_import_summary(response).then_some((response, Some(value)))
+    let response = top.response.as_ref()?.fields()?;
+    is_import_summary(response).then_some((response, Some(top)))
 }
 
-fn is_import_summary(value: &Value) -> bool {
-    let Some(object) = value.as_object() else {
-        return false;
-    };
-    match object.get("responseType").and_then(Value::as_str) {
+fn is_import_summary(fields: &Fields) -> bool {
+    match fields.response_type.as_ref().and_then(Value::as_str) {
         Some(kind) => kind == "ImportSummary",
         // Before `responseType` existed, an ImportSummary was recognised by its counts.
-        None => object.get("importCount").is_some_and(Value::is_object),
+        None => fields.import_count.as_ref().is_some_and(Value::is_object),
     }
 }
 
 /// Names an async job start (`async=true` answers), which is not a result.
-fn async_job_hint(value: &Value) -> Option<&'static str> {
-    let response = value.get("response")?;
-    let is_job = response.get("jobType").is_some()
-        || response.get("responseType").and_then(Value::as_str) == Some("TrackerJob")
-        || response.get("relativeNotifierEndpoint").is_some();
+fn async_job_hint(answer: &Answer) -> Option<&'static str> {
+    let response = answer.fields()?.response.as_ref()?.fields()?;
+    let is_job = response.job_type.is_some()
+        || response.response_type.as_ref().and_then(Value::as_str) == Some("TrackerJob")
+        || response.relative_notifier_endpoint.is_some();
     is_job.then_some("an async job start (was async=true sent?)")
 }
 

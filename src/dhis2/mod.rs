@@ -6,6 +6,7 @@ pub mod error;
 pub mod import_summary;
 pub mod metadata;
 mod response;
+mod summary_fields;
 pub mod tracker_report;
 mod url;
 mod wire;
