@@ -152,8 +152,10 @@ async fn kill_9_of_the_daemon_mid_delivery_loses_nothing() {
     drain(&db_url, Duration::from_secs(120)).await;
     let duplicates = assert_all_delivered(&sim, &accepted);
     eprintln!("kill -9: {open_at_kill} submissions open at the kill, {duplicates} delivered twice");
-    // In flight = the jobs leased at the kill: twice max_concurrent (only the DHIS2 calls are
-    // limited to max_concurrent; claims and records overlap them).
+    // A duplicate is a call DHIS2 answered whose record had not committed at the kill: at most
+    // the calls running (max_concurrent) plus the answered ones waiting for their record batch.
+    // Twice max_concurrent bounds that; the jobs leased beside them
+    // (submissions::JOBS_PER_CALL per call) had not been sent, and are not duplicates.
     let in_flight = 2 * MAX_CONCURRENT;
     assert!(
         duplicates <= in_flight,
