@@ -16,8 +16,13 @@ pub(crate) enum Body {
     Text,
 }
 
+/// A body without its byte-order mark and surrounding whitespace: what a JSON parser is given.
+pub(crate) fn json_text(body: &str) -> &str {
+    body.trim_start_matches('\u{feff}').trim()
+}
+
 pub(crate) fn sniff(body: &str) -> Body {
-    let trimmed = body.trim_start_matches('\u{feff}').trim();
+    let trimmed = json_text(body);
     if trimmed.is_empty() {
         return Body::Empty;
     }
