@@ -14,7 +14,7 @@
 #
 # Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on; every
 # autovacuum run logged, to show its CPU by table), its own Redis, the DHIS2 stand-ins
-# (bench/sim.rs: a minimal answerer for the instant DHIS2, the full simulator at no and at 200 ms
+# (crates/dhis2-sim/examples/bench_sim.rs: a minimal answerer for the instant DHIS2, the full simulator at no and at 200 ms
 # latency) and a release build of dhis2gw, all on this machine.
 # Load from `oha` (cargo install oha --locked); pgbench runs one INSERT per transaction against
 # the same PostgreSQL at the same client counts (two scripts: see "pgbench" below).
@@ -34,7 +34,7 @@ command -v pgbench >/dev/null || { say "pgbench missing (apt install postgresql-
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 say "building release binaries"
-(cd "$here" && cargo build --release --quiet --bin dhis2gw --example bench-sim)
+(cd "$here" && cargo build --release --quiet -p dhis2gw --bin dhis2gw && cargo build --release --quiet -p dhis2-sim --example bench-sim)
 gw=${BENCH_DHIS2GW:-$here/target/release/dhis2gw}
 sim="$here/target/release/examples/bench-sim"
 

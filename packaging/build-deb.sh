@@ -8,7 +8,7 @@
 #   --output DIR   where the .deb goes (default: target/debian)
 #
 # Steps: `cargo install cargo-deb --locked` when cargo-deb is missing; one
-# `cargo build --release --locked --bin dhis2gw` (a no-op when target/release is up to date);
+# `cargo build --release --locked -p dhis2gw --bin dhis2gw` (a no-op when target/release is up to date);
 # `cargo deb --no-build` (metadata: [package.metadata.deb] in Cargo.toml, scripts and files in
 # debian/, the unit in systemd/); then a DEBIAN/md5sums is added (cargo-deb writes none) so
 # `dpkg --verify dhis2gw` can check the installed files. Honours CARGO_TARGET_DIR.
@@ -35,8 +35,8 @@ fi
 
 target_dir=${CARGO_TARGET_DIR:-$here/target}
 if [ "$build" = 1 ]; then
-  say "cargo build --release --locked --bin dhis2gw"
-  cargo build --release --locked --bin dhis2gw >&2
+  say "cargo build --release --locked -p dhis2gw --bin dhis2gw"
+  cargo build --release --locked -p dhis2gw --bin dhis2gw >&2
 elif [ ! -x "$target_dir/release/dhis2gw" ]; then
   say "--no-build given but $target_dir/release/dhis2gw does not exist"
   exit 1

@@ -12,7 +12,7 @@ dev=target/dev
 mkdir -p "$dev"
 
 echo "== building"
-cargo build --locked --bins -q
+cargo build --locked --workspace --bins -q
 
 echo "== starting PostgreSQL and Redis (target/local-services)"
 eval "$(bash packaging/local-services.sh start)"

@@ -7,12 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir=target/test-services
+dir=${DHIS2GW_TEST_SERVICES_DIR:-target/test-services}
 # Stop what an earlier run may have left, then start from empty data directories.
 bash packaging/local-services.sh stop --dir "$dir" >/dev/null 2>&1 || true
 rm -rf "$dir"
 trap 'bash packaging/local-services.sh stop --dir "$dir" >/dev/null 2>&1 || true' EXIT
-# Ports may be moved (DHIS2GW_TEST_PG_PORT, DHIS2GW_TEST_REDIS_PORT) to run two checkouts at once.
+# Ports and the data directory may be moved (DHIS2GW_TEST_PG_PORT, DHIS2GW_TEST_REDIS_PORT,
+# DHIS2GW_TEST_SERVICES_DIR) to run two suites at once.
 eval "$(bash packaging/local-services.sh start --dir "$dir" \
   --pg-port "${DHIS2GW_TEST_PG_PORT:-55433}" --redis-port "${DHIS2GW_TEST_REDIS_PORT:-56380}")"
 export DHIS2GW_TEST_DB="$DHIS2GW_DB" DHIS2GW_TEST_REDIS="$DHIS2GW_REDIS"
@@ -23,12 +24,12 @@ if [ "${1:-}" = "--" ]; then shift; fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --all-targets -q -- -D warnings
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -q -- -D warnings
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --locked --no-fail-fast --final-status-level fail "$@"
+  cargo nextest run --locked --workspace --no-fail-fast --final-status-level fail "$@"
 else
-  cargo test --locked --no-fail-fast -- "$@"
+  cargo test --locked --workspace --no-fail-fast -- "$@"
 fi

@@ -17,7 +17,6 @@ pub mod http;
 pub mod mappings;
 pub mod queue;
 pub mod run;
-pub mod sim;
 pub mod state;
 pub mod submissions;
 pub mod telemetry;

@@ -6,9 +6,9 @@ mod faults;
 mod tracker;
 
 use base64::Engine as _;
+use dhis2_sim::{self as sim, SimConfig, SimHandle};
 use dhis2gw::config::{ApiSettings, Dhis2AuthMethod, Settings};
 use dhis2gw::dhis2::{Dhis2Client, Dhis2Error, ImportStatus};
-use dhis2gw::sim::{self, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
 const ADMIN: (&str, &str) = ("admin", "district");

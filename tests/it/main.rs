@@ -13,5 +13,4 @@ mod mappings;
 mod migrations;
 mod pipeline;
 mod queue;
-mod sim;
 mod users;

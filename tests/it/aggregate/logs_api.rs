@@ -44,7 +44,7 @@ async fn submit_as(env: &Env, who: &Caller, period: &str, value: i64) -> i64 {
 async fn filters_pages_and_one_item_shape() {
     let env = Env::start().await;
     env.sim
-        .set_fault_always(Some(dhis2gw::sim::Fault::Status(400)));
+        .set_fault_always(Some(dhis2_sim::Fault::Status(400)));
     let a = submit_as(&env, &env.submitter, "202401", 11).await;
     let b = submit_as(&env, &env.submitter, "202402", 22).await;
     let c = submit_as(&env, &env.admin, "202403", 33).await;

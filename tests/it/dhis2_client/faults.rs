@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use dhis2_sim::Fault;
 use dhis2gw::dhis2::{Dhis2Client, Dhis2Error, ImportOutcome, ImportStatus};
-use dhis2gw::sim::Fault;
 
 use super::*;
 

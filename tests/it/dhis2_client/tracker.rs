@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use dhis2_sim::Fault;
 use dhis2gw::dhis2::{Dhis2Error, ImportStatus, TrackerMode};
-use dhis2gw::sim::Fault;
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,11 +1,11 @@
 //! The DHIS2 metadata sync against the simulator (library and `dhis2gw run-job sync`), then
 //! imports checked against what it stored: warnings, or with `strict=true` refusals.
 
+use dhis2_sim::{self as sim, SimConfig, SimHandle};
 use dhis2gw::config::Settings;
 use dhis2gw::db::Pool;
 use dhis2gw::dhis2::Dhis2Client;
 use dhis2gw::mappings::sync::{self, CollectionSync, SyncOptions};
-use dhis2gw::sim::{self, SimConfig, SimHandle};
 use serde_json::Value;
 
 use super::common::{

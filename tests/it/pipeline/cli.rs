@@ -1,7 +1,7 @@
 //! `dhis2gw logs list|show|requeue|purge` and `dhis2gw run-job retry`, run as the binary against
 //! the database and queue of a running app.
 
-use dhis2gw::sim::Fault;
+use dhis2_sim::Fault;
 use serde_json::{Value, json};
 
 use crate::support::pipeline::{Env, aggregate_body};

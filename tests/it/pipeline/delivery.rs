@@ -1,6 +1,6 @@
 //! One submission's delivery and what the log records, for each DHIS2 answer.
 
-use dhis2gw::sim::Fault;
+use dhis2_sim::Fault;
 use serde_json::{Value, json};
 
 use crate::support::pipeline::{Env, MAL_SUSP, ORG_UNIT, aggregate_body};

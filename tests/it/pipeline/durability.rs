@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use dhis2_sim::{self as sim, SimConfig, SimHandle};
 use dhis2gw::auth::Role;
 use dhis2gw::auth::accounts::{self, NewAccount};
 use dhis2gw::auth::api_tokens;
-use dhis2gw::sim::{self, SimConfig, SimHandle};
 use futures::StreamExt;
 use serde_json::{Value, json};
 

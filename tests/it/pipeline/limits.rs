@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use dhis2gw::sim::Fault;
+use dhis2_sim::Fault;
 use fred::interfaces::ClientLike;
 use serde_json::{Value, json};
 

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use dhis2_sim::{self as sim, SimConfig, SimHandle};
 use dhis2gw::auth::Role;
 use dhis2gw::config::Settings;
 use dhis2gw::db::mappings::{self, MappingFields};
-use dhis2gw::sim::{self, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
 use super::users::{self, TestUser};

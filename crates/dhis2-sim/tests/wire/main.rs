@@ -1,6 +1,6 @@
 //! Tests of the DHIS2 simulator against the documented wire format: real HTTP (reqwest) against
 //! a simulator started per test on 127.0.0.1:0, responses compared with the DHIS2 fixtures in
-//! `tests/fixtures/dhis2/` by shape (same keys, same JSON types, same fixed messages).
+//! the repository's `tests/fixtures/dhis2/` by shape (same keys, same JSON types, same fixed messages).
 
 mod auth;
 mod data_values;
@@ -10,7 +10,7 @@ mod tracker;
 
 use std::path::PathBuf;
 
-use dhis2gw::sim::{self, Seed, SimConfig, SimHandle};
+use dhis2_sim::{self as sim, Seed, SimConfig, SimHandle};
 use serde_json::Value;
 
 pub const ADMIN: (&str, &str) = ("admin", "district");
@@ -81,6 +81,8 @@ pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
 pub fn fixture(name: &str) -> Value {
     let path: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "..",
         "tests",
         "fixtures",
         "dhis2",

@@ -1,6 +1,6 @@
 //! The DHIS2 stand-ins for the benchmark (`bench/run.sh`):
 //!
-//! - the simulator (`dhis2gw::sim`, as `dhis2-sim`), plus a fixed latency added to every
+//! - the simulator (`dhis2_sim`, as `dhis2-sim`), plus a fixed latency added to every
 //!   request, to measure delivery against a slow DHIS2;
 //! - `--minimal`: a bare answerer of `POST /api/dataValueSets`. It checks the credentials are
 //!   there, parses the body and counts its data values, and answers the ImportSummary a DHIS2
@@ -14,7 +14,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use dhis2gw::sim::{self, SimConfig};
+use dhis2_sim::{self as sim, SimConfig};
 use poem::http::StatusCode;
 use poem::listener::TcpListener;
 use poem::{Body, Request, Response, Route, Server, handler, post};

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use dhis2gw::sim::{self, Seed, SimConfig};
+use dhis2_sim::{self as sim, Seed, SimConfig};
 
 /// A fake DHIS2 Web API (2.37–2.41) with a small built-in country.
 #[derive(Debug, Parser)]
@@ -16,7 +16,7 @@ struct Cli {
     /// DHIS2 version to emulate, e.g. 2.38.4, 2.40.3, 2.41.0.
     #[arg(long = "dhis2-version", default_value = "2.40.3")]
     dhis2_version: String,
-    /// YAML seed file (same shape as tests/fixtures/sim-seed.yml); the built-in seed otherwise.
+    /// YAML seed file (same shape as crates/dhis2-sim/tests/fixtures/sim-seed.yml); the built-in seed otherwise.
     #[arg(long)]
     seed: Option<PathBuf>,
 }

@@ -1,7 +1,7 @@
 //! The metadata a simulated DHIS2 starts with: org units, data sets, users, tokens, programs.
 //!
 //! Deserialised from YAML (camelCase keys, like DHIS2's own JSON). The built-in seed lives in
-//! `builtin_seed.yml` next to this file; `tests/fixtures/sim-seed.yml` is a copy of it.
+//! `builtin_seed.yml` next to this file; `crates/dhis2-sim/tests/fixtures/sim-seed.yml` is a copy of it.
 
 use std::path::Path;
 

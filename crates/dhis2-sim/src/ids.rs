@@ -35,7 +35,7 @@ mod tests {
     #[test]
     fn generated_uids_follow_the_rule() {
         for _ in 0..100 {
-            assert!(crate::sim::catalog::is_uid(&new_uid()));
+            assert!(crate::catalog::is_uid(&new_uid()));
         }
         let at = NaiveDateTime::parse_from_str("2024-03-11 10:00:34", "%Y-%m-%d %H:%M:%S").unwrap();
         assert_eq!(timestamp(at), "2024-03-11T10:00:34.000");
