@@ -15,6 +15,8 @@ pub enum DetectError {
         needed: usize,
         available: usize,
     },
+    #[error("week {week} has the count {count}: counts must be zero or more")]
+    BadCount { week: crate::IsoWeek, count: f64 },
     #[error("week {0} is not in the series")]
     WeekOutsideSeries(crate::IsoWeek),
 }
