@@ -7,11 +7,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono_tz::Tz;
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::db::submissions::{Kind, LogFilter, Status, SubmissionRow};
+use crate::db::submissions::LogFilter;
+use crate::domain::submission::{Kind, Status, Submission};
 use crate::submissions::Submissions;
 use crate::submissions::logs::date_bounds;
 use crate::{db, queue};
@@ -194,7 +195,7 @@ async fn list(submissions: &Submissions, zone: Tz, args: ListArgs) -> anyhow::Re
     Ok(())
 }
 
-async fn find(submissions: &Submissions, id: &str) -> anyhow::Result<SubmissionRow> {
+async fn find(submissions: &Submissions, id: &str) -> anyhow::Result<Submission> {
     let row = match (id.parse::<i64>(), Uuid::parse_str(id)) {
         (Ok(n), _) => submissions.get_log(None, n).await,
         (_, Ok(task)) => submissions.get_by_task(None, task).await,
@@ -231,19 +232,7 @@ async fn requeue(submissions: &Submissions, args: RequeueArgs) -> anyhow::Result
     Ok(())
 }
 
-/// A row as plain JSON (the same keys as the API's log item).
-fn row_json(r: &SubmissionRow) -> Value {
-    json!({
-        "id": r.id, "task_id": r.task_id.to_string(), "kind": r.kind.as_str(), "status": r.status.as_str(),
-        "submitted_at": r.submitted_at, "updated_at": r.updated_at, "last_attempt_at": r.last_attempt_at,
-        "next_attempt_at": r.next_attempt_at, "completed_at": r.completed_at, "attempts": r.attempts,
-        "retry_count": r.retry_count, "requeue_count": r.requeue_count, "user_id": r.user_id,
-        "username": r.username, "source_ip": r.source_ip, "idempotency_key": r.idempotency_key,
-        "source": r.source_name, "instance": r.instance_name, "org_unit": r.org_unit, "period": r.period,
-        "data_set": r.data_set, "payload": r.payload,
-        "dhis2_payload": serde_json::from_str::<Value>(&r.dhis2_payload).unwrap_or(Value::String(r.dhis2_payload.clone())),
-        "unmapped": r.unmapped, "response": r.response, "response_status": r.response_status,
-        "imported": r.imported, "updated": r.updated, "ignored": r.ignored, "deleted": r.deleted,
-        "conflicts": r.conflicts, "errors": r.errors,
-    })
+/// A submission as plain JSON: the API's log item.
+fn row_json(submission: &Submission) -> Value {
+    serde_json::to_value(submission).expect("a submission serializes to JSON")
 }

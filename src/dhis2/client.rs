@@ -9,9 +9,10 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::body::{Body, sniff};
 use super::error::Dhis2Error;
 use super::import_summary::{ImportOutcome, parse_data_value_set_response};
-use super::response::{Body, error_for_status, is_failure_status, sniff};
+use super::response::{error_for_status, is_failure_status};
 use super::tracker_report::{
     TrackerStart, parse_tracker_job_start, parse_tracker_report, tracker_job_completed,
 };

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::response::detail_of;
+use super::body::detail_of;
 
 /// A DHIS2 call that did not produce an [`ImportOutcome`](super::ImportOutcome) (or JSON, for
 /// reads). A 200/409 that carries an ImportSummary or ImportReport is *not* an error, whatever its

@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::body::body_kind;
 use super::error::Dhis2Error;
-use super::response::{body_kind, count, error_for_status, is_failure_status, text, upper};
+use super::response::{count, error_for_status, is_failure_status, text, upper};
 use super::summary_fields::{Answer, Fields};
-
-pub use super::tracker_report::parse_tracker_report;
 
 /// Overall result of one import, whatever the DHIS2 version spelled it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Typed DHIS2 Web API client (reqwest) and the parsers of every response shape DHIS2 2.36-2.41+
 //! sends. What is sent and how each version's answer is read: `docs/dhis2.md`.
 
+mod body;
 pub mod client;
 pub mod error;
 pub mod import_summary;
@@ -15,7 +16,8 @@ pub use client::{Dhis2Client, TrackerMode};
 pub use error::Dhis2Error;
 pub use import_summary::{
     Conflict, ImportCounts, ImportOutcome, ImportStatus, parse_data_value_set_response,
-    parse_tracker_report,
 };
-pub use tracker_report::{TrackerStart, parse_tracker_job_start, tracker_job_completed};
+pub use tracker_report::{
+    TrackerStart, parse_tracker_job_start, parse_tracker_report, tracker_job_completed,
+};
 pub use url::normalize_base_url;

@@ -18,7 +18,7 @@ pub(crate) struct Answer(Option<Box<Fields>>);
 impl Answer {
     /// Reads a body; `None` when it is not JSON at all.
     pub(crate) fn parse(body: &str) -> Option<Answer> {
-        serde_json::from_str(super::response::json_text(body)).ok()
+        serde_json::from_str(super::body::json_text(body)).ok()
     }
 
     /// The fields, when the value is an object.

@@ -6,11 +6,12 @@
 
 use serde_json::Value;
 
+use super::body::{Body, sniff};
 use super::error::Dhis2Error;
 use super::import_summary::{
     Conflict, ImportCounts, ImportOutcome, ImportStatus, unparsable_or_status,
 };
-use super::response::{Body, count, error_for_status, is_failure_status, sniff, text, upper};
+use super::response::{count, error_for_status, is_failure_status, text, upper};
 
 const EXPECTED_REPORT: &str = "a tracker ImportReport";
 

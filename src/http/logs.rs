@@ -2,15 +2,14 @@
 //! `YYYY-MM-DD` or RFC 3339 with the `to_date` day included, one item shape with plain values),
 //! plus `POST /api/v2/logs/{id}/restart`, which the original's viewer called but never had.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db::submissions::{Kind, LogFilter, Status, SubmissionRow};
+use crate::db::submissions::LogFilter;
+use crate::domain::submission::{Kind, Status, Submission};
 use crate::http::auth::ApiAuth;
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
@@ -23,96 +22,9 @@ pub struct LogsApi {
 /// Largest `page_size`.
 const MAX_PAGE_SIZE: i64 = 500;
 
-/// One submission, the same shape in the list and alone. Absent values are `null`.
-#[derive(Debug, Object)]
-pub struct LogItem {
-    pub id: i64,
-    pub task_id: String,
-    /// `aggregate` or `tracker`.
-    pub kind: String,
-    /// `queued`, `processing`, `retrying`, `completed`, `completed_with_conflicts`, `failed`.
-    pub status: String,
-    pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub last_attempt_at: Option<DateTime<Utc>>,
-    /// When the next retry is due (status `retrying`).
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-    /// Delivery attempts made.
-    pub attempts: i32,
-    /// Retries used in the current round (reset by a requeue).
-    pub retry_count: i32,
-    pub requeue_count: i32,
-    pub user_id: Option<i64>,
-    pub username: Option<String>,
-    pub source_ip: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub source: String,
-    pub instance: String,
-    pub org_unit: Option<String>,
-    pub period: Option<String>,
-    pub data_set: Option<String>,
-    /// The request as received.
-    pub payload: Value,
-    /// The payload sent to DHIS2.
-    pub dhis2_payload: Value,
-    pub unmapped: Vec<String>,
-    /// DHIS2's raw answer (when `api.save_response`).
-    pub response: Option<String>,
-    pub response_status: Option<i32>,
-    pub imported: Option<i32>,
-    pub updated: Option<i32>,
-    pub ignored: Option<i32>,
-    pub deleted: Option<i32>,
-    /// DHIS2's conflicts: `object`, `objects`, `value`, `errorCode`, `property`, `indexes`.
-    pub conflicts: Value,
-    /// Why the last attempt failed, in one line.
-    pub errors: Option<String>,
-}
-
-impl From<SubmissionRow> for LogItem {
-    fn from(r: SubmissionRow) -> Self {
-        LogItem {
-            id: r.id,
-            task_id: r.task_id.to_string(),
-            kind: r.kind.as_str().to_owned(),
-            status: r.status.as_str().to_owned(),
-            submitted_at: r.submitted_at,
-            updated_at: r.updated_at,
-            last_attempt_at: r.last_attempt_at,
-            next_attempt_at: r.next_attempt_at,
-            completed_at: r.completed_at,
-            attempts: r.attempts,
-            retry_count: r.retry_count,
-            requeue_count: r.requeue_count,
-            user_id: r.user_id,
-            username: r.username,
-            source_ip: r.source_ip,
-            idempotency_key: r.idempotency_key,
-            source: r.source_name,
-            instance: r.instance_name,
-            org_unit: r.org_unit,
-            period: r.period,
-            data_set: r.data_set,
-            payload: r.payload,
-            dhis2_payload: serde_json::from_str(&r.dhis2_payload)
-                .unwrap_or(Value::String(r.dhis2_payload)),
-            unmapped: r.unmapped,
-            response: r.response,
-            response_status: r.response_status,
-            imported: r.imported,
-            updated: r.updated,
-            ignored: r.ignored,
-            deleted: r.deleted,
-            conflicts: r.conflicts,
-            errors: r.errors,
-        }
-    }
-}
-
 #[derive(Debug, Object)]
 pub struct LogPageBody {
-    pub items: Vec<LogItem>,
+    pub items: Vec<Submission>,
     pub total: i64,
     pub page: i64,
     pub total_pages: i64,
@@ -265,7 +177,7 @@ impl LogsApi {
             .list_logs(Some(&auth.0), filter, page, page_size)
             .await?;
         Ok(Json(LogPageBody {
-            items: result.items.into_iter().map(LogItem::from).collect(),
+            items: result.items,
             total: result.total,
             page: result.page,
             total_pages: result.total_pages,
@@ -275,13 +187,13 @@ impl LogsApi {
 
     /// One submission. A submitter may read only its own.
     #[oai(path = "/api/v2/logs/:id", method = "get")]
-    async fn get_log(&self, auth: ApiAuth, id: Path<i64>) -> Result<Json<LogItem>, ApiError> {
+    async fn get_log(&self, auth: ApiAuth, id: Path<i64>) -> Result<Json<Submission>, ApiError> {
         let row = self
             .state
             .submissions()
             .get_log(Some(&auth.0), id.0)
             .await?;
-        Ok(Json(row.into()))
+        Ok(Json(row))
     }
 
     /// Delete one submission from the log (admin).

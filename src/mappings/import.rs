@@ -8,8 +8,10 @@ use deadpool_postgres::{GenericClient, Pool};
 
 use crate::db::mappings::{self as db, MappingRow};
 
+use super::import_mode::ImportMode;
 use super::plan::{self, Plan};
 use super::references;
+use super::row_problem::RowProblem;
 use super::sheet::{Header, ImportLimits, RawSheet};
 use super::validate::{Candidate, validate};
 use super::{MappingError, csv_file, excel_read};
@@ -21,18 +23,6 @@ pub enum FileKind {
     Excel,
 }
 
-/// What happens to a row whose mapping is already stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ImportMode {
-    /// Left as stored (counted `skipped` when the row differs).
-    Skip,
-    /// Updated to the row (the default).
-    #[default]
-    Upsert,
-    /// Updated, and the file's namespaces lose every stored mapping the file does not have.
-    Replace,
-}
-
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
     pub mode: ImportMode,
@@ -40,14 +30,6 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// References DHIS2 does not have are errors, not warnings.
     pub strict: bool,
-}
-
-/// One problem of one row: its spreadsheet row number (the header is row 1), the column and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowProblem {
-    pub row: u32,
-    pub column: String,
-    pub reason: String,
 }
 
 /// What an import did (or, on a dry run or with invalid rows, would have done).

@@ -15,15 +15,19 @@ pub mod excel_guard;
 pub mod excel_read;
 pub mod export;
 pub mod import;
+pub mod import_mode;
 pub mod ods_scan;
 pub mod plan;
 pub mod references;
+pub mod row_problem;
 pub mod service;
 pub mod sheet;
 pub mod sync;
 pub mod validate;
 
-pub use import::{FileKind, ImportMode, ImportOptions, ImportReport, RowProblem};
+pub use import::{FileKind, ImportOptions, ImportReport};
+pub use import_mode::ImportMode;
+pub use row_problem::RowProblem;
 pub use sheet::ImportLimits;
 pub use validate::{Problem, RowValues};
 

@@ -7,7 +7,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::db::mappings::{MappingFields, MappingRow};
 
-use super::import::{ImportMode, RowProblem};
+use super::import_mode::ImportMode;
+use super::row_problem::RowProblem;
 use super::validate::{Candidate, NaturalKey};
 
 /// The writes of an import and what it counted.

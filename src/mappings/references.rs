@@ -9,7 +9,7 @@ use deadpool_postgres::GenericClient;
 use crate::db::metadata::{self, Collection};
 
 use super::MappingError;
-use super::import::RowProblem;
+use super::row_problem::RowProblem;
 use super::validate::Candidate;
 
 /// The outcome of a check.

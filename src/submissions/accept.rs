@@ -187,7 +187,7 @@ impl Submissions {
                     submission_id: row.id,
                     task_id: row.task_id,
                     kind: row.kind,
-                    payload: serde_json::from_str(&row.dhis2_payload).unwrap_or(Value::Null),
+                    payload: row.dhis2_payload,
                     unmapped: row.unmapped,
                     status: row.status,
                     replayed: true,

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::Submissions;
 use super::error::SubmissionError;
 use crate::auth::{Principal, Role};
-use crate::db::submissions::{self, LogFilter, SubmissionRow};
+use crate::db::submissions::{self, LogFilter};
+use crate::domain::submission::Submission;
 
 /// A date given to a log filter: `YYYY-MM-DD` (a whole day in `zone`, the server time zone) or
 /// an RFC 3339 instant. Returns (start, end, whole day): the day's bounds, or the instant twice.
@@ -33,7 +34,7 @@ pub fn date_bounds(text: &str, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>
 /// One page of the log.
 #[derive(Debug, Clone)]
 pub struct LogPage {
-    pub items: Vec<SubmissionRow>,
+    pub items: Vec<Submission>,
     pub total: i64,
     pub page: i64,
     pub page_size: i64,
@@ -59,7 +60,7 @@ fn owner_limit(viewer: Option<&Principal>) -> Option<i64> {
         .map(|p| p.user_id)
 }
 
-fn check_owner(viewer: Option<&Principal>, row: &SubmissionRow) -> Result<(), SubmissionError> {
+fn check_owner(viewer: Option<&Principal>, row: &Submission) -> Result<(), SubmissionError> {
     match owner_limit(viewer) {
         Some(user) if row.user_id != Some(user) => Err(SubmissionError::Forbidden(format!(
             "submission {} belongs to another user",
@@ -94,7 +95,7 @@ impl Submissions {
         &self,
         viewer: Option<&Principal>,
         id: i64,
-    ) -> Result<SubmissionRow, SubmissionError> {
+    ) -> Result<Submission, SubmissionError> {
         let db = self.db().get().await?;
         let row = submissions::list::get(&db, id)
             .await?
@@ -107,7 +108,7 @@ impl Submissions {
         &self,
         viewer: Option<&Principal>,
         task_id: Uuid,
-    ) -> Result<SubmissionRow, SubmissionError> {
+    ) -> Result<Submission, SubmissionError> {
         let db = self.db().get().await?;
         let row = submissions::list::by_task_id(&db, task_id)
             .await?

@@ -9,6 +9,7 @@ use poem::{Endpoint, Request, Response};
 use super::Received;
 use super::auth;
 use super::faults::{self, Fault};
+use super::not_found;
 use super::request::{ApiRequest, Ctx};
 use super::routes;
 use super::state::{SimState, lock};
@@ -131,7 +132,7 @@ impl SimApp {
             Err(rejection) => return Outcome::Respond(*rejection),
         };
         if req.segments.is_none() {
-            return Outcome::Respond(routes::no_handler(req));
+            return Outcome::Respond(not_found::no_handler(req));
         }
         let ctx = Ctx {
             state,

@@ -87,7 +87,8 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn build(seed: Seed) -> anyhow::Result<Self> {
+    /// The catalog of a seed, without its JSON collections (see [`Self::with_collections`]).
+    pub fn from_seed(seed: Seed) -> anyhow::Result<Self> {
         check_references(&seed)?;
         let paths = org_unit_paths(&seed.organisation_units)?;
         let cocs = seed
@@ -95,22 +96,26 @@ impl Catalog {
             .iter()
             .flat_map(|cc| cc.category_option_combos.iter().cloned())
             .collect();
-        let mut catalog = Self {
+        Ok(Self {
             seed,
             paths,
             cocs,
             collections: Vec::new(),
             by_uid: HashMap::new(),
-        };
-        catalog.collections = super::catalog_json::collections(&catalog);
-        for collection in &catalog.collections {
+        })
+    }
+
+    /// The catalog with its objects rendered as DHIS2 JSON, indexed by UID.
+    pub fn with_collections(mut self, collections: Vec<Collection>) -> Self {
+        self.collections = collections;
+        for collection in &self.collections {
             for object in &collection.objects {
                 if let Some(id) = object["id"].as_str() {
-                    catalog.by_uid.insert(id.to_owned(), object.clone());
+                    self.by_uid.insert(id.to_owned(), object.clone());
                 }
             }
         }
-        Ok(catalog)
+        self
     }
 
     pub fn collection(&self, name: &str) -> Option<&Collection> {

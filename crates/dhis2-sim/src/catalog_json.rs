@@ -8,7 +8,14 @@ use serde_json::{Value, json};
 use super::catalog::{Catalog, Collection, identifiable_json, reference};
 use super::seed::{Seed, User};
 
-pub fn collections(catalog: &Catalog) -> Vec<Collection> {
+/// The catalog of a seed with every collection rendered.
+pub fn build(seed: Seed) -> anyhow::Result<Catalog> {
+    let catalog = Catalog::from_seed(seed)?;
+    let collections = collections(&catalog);
+    Ok(catalog.with_collections(collections))
+}
+
+fn collections(catalog: &Catalog) -> Vec<Collection> {
     let seed = &catalog.seed;
     vec![
         collection("organisationUnits", "OrganisationUnit", org_units(catalog)),

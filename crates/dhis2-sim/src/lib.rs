@@ -21,8 +21,10 @@ mod import;
 mod import_options;
 mod import_summary;
 mod jobs;
+mod lock;
 mod metadata;
 mod net;
+mod not_found;
 mod period;
 mod request;
 mod routes;
@@ -54,7 +56,6 @@ pub use seed::Seed;
 pub use version::Dhis2Version;
 
 use app::SimApp;
-use catalog::Catalog;
 use net::{ConnectionRegistry, KillableAcceptor};
 use state::{SimState, lock};
 
@@ -116,7 +117,7 @@ struct HandleInner {
 /// Binds `addr` (port 0 picks a free port) and serves the simulator in a tokio task.
 pub async fn start(cfg: SimConfig, addr: SocketAddr) -> anyhow::Result<SimHandle> {
     let version = Dhis2Version::parse(&cfg.version)?;
-    let catalog = Catalog::build(cfg.seed).context("invalid simulator seed")?;
+    let catalog = catalog_json::build(cfg.seed).context("invalid simulator seed")?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot bind the DHIS2 simulator to {addr}"))?;

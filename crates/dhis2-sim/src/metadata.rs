@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use super::catalog::{Catalog, Collection};
 use super::fields;
 use super::filters::{Filter, compare};
+use super::not_found::no_handler;
 use super::request::Ctx;
-use super::routes::no_handler;
 use super::webmessage::{WebMessage, json_response};
 
 const DEFAULT_PAGE_SIZE: usize = 50;

@@ -19,7 +19,7 @@ use poem::web::{LocalAddr, RemoteAddr};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::state::lock;
+use super::lock::lock;
 
 /// Live connections by peer address.
 #[derive(Clone, Default)]

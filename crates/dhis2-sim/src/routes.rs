@@ -4,7 +4,8 @@
 use poem::Response;
 use poem::http::Method;
 
-use super::request::{ApiRequest, Ctx};
+use super::not_found::no_handler;
+use super::request::Ctx;
 use super::webmessage::WebMessage;
 use super::{data_value_read, data_values, metadata, system, tracker};
 
@@ -65,13 +66,4 @@ fn is_known_path(ctx: &Ctx, segments: &[&str]) -> bool {
 /// Spring 5's HttpRequestMethodNotSupportedException text.
 fn method_not_allowed(method: &Method) -> Response {
     WebMessage::error(405, format!("Request method '{method}' not supported")).into_response()
-}
-
-/// Spring's NoHandlerFoundException, rendered as a WebMessage.
-pub fn no_handler(req: &ApiRequest) -> Response {
-    WebMessage::error(
-        404,
-        format!("No handler found for {} {}", req.method, req.path),
-    )
-    .into_response()
 }

@@ -1,7 +1,7 @@
 //! The simulator's shared state: immutable catalog plus the mutable parts tests poke at
 //! (version, latency, faults) and the things the server accumulates (requests, data, jobs).
 
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -11,6 +11,7 @@ use super::Received;
 use super::catalog::Catalog;
 use super::faults::FaultPlan;
 use super::jobs::JobBoard;
+pub use super::lock::lock;
 use super::net::ConnectionRegistry;
 use super::store::DataStore;
 use super::tracker_store::TrackerStore;
@@ -88,9 +89,4 @@ impl SimState {
         // An error means the sender is gone, which also means shutdown.
         let _ = shutdown.wait_for(|stopping| *stopping).await;
     }
-}
-
-/// Locks a mutex, ignoring poisoning: a panicking test thread must not wedge the simulator.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

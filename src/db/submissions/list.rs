@@ -7,94 +7,58 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::{Kind, OPEN, Status};
+use super::OPEN;
+use crate::domain::submission::{Kind, Status, Submission};
 
 /// Every column a reader sees, with the submitting user's name.
 const COLUMNS: &str = "s.id, s.task_id, s.kind, s.status, s.submitted_at, s.updated_at, \
     s.user_id, u.username, host(s.source_ip), s.idempotency_key, s.source_name, s.instance_name, \
     s.org_unit, s.period, s.data_set, s.payload, s.dhis2_payload, s.unmapped, s.attempts, \
-    s.retry_count, s.requeue_count, s.exhausted, s.last_attempt_at, s.next_attempt_at, \
+    s.retry_count, s.requeue_count, s.last_attempt_at, s.next_attempt_at, \
     s.completed_at, s.response, s.response_status, s.imported, s.updated, s.ignored, s.deleted, \
     s.conflicts, s.errors";
 
 const FROM: &str = "FROM submission_log s LEFT JOIN users u ON u.id = s.user_id";
 
-/// One submission as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubmissionRow {
-    pub id: i64,
-    pub task_id: Uuid,
-    pub kind: Kind,
-    pub status: Status,
-    pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub user_id: Option<i64>,
-    pub username: Option<String>,
-    pub source_ip: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub source_name: String,
-    pub instance_name: String,
-    pub org_unit: Option<String>,
-    pub period: Option<String>,
-    pub data_set: Option<String>,
-    pub payload: Value,
-    pub dhis2_payload: String,
-    pub unmapped: Vec<String>,
-    pub attempts: i32,
-    pub retry_count: i32,
-    pub requeue_count: i32,
-    pub exhausted: bool,
-    pub last_attempt_at: Option<DateTime<Utc>>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub response: Option<String>,
-    pub response_status: Option<i32>,
-    pub imported: Option<i32>,
-    pub updated: Option<i32>,
-    pub ignored: Option<i32>,
-    pub deleted: Option<i32>,
-    pub conflicts: Value,
-    pub errors: Option<String>,
-}
-
-impl SubmissionRow {
-    fn from_row(row: &Row) -> SubmissionRow {
-        let unmapped: Value = row.get(17);
-        SubmissionRow {
-            id: row.get(0),
-            task_id: row.get(1),
-            kind: Kind::parse(row.get(2)).unwrap_or(Kind::Aggregate),
-            status: Status::parse(row.get(3)).unwrap_or(Status::Queued),
-            submitted_at: row.get(4),
-            updated_at: row.get(5),
-            user_id: row.get(6),
-            username: row.get(7),
-            source_ip: row.get(8),
-            idempotency_key: row.get(9),
-            source_name: row.get(10),
-            instance_name: row.get(11),
-            org_unit: row.get(12),
-            period: row.get(13),
-            data_set: row.get(14),
-            payload: row.get(15),
-            dhis2_payload: row.get(16),
-            unmapped: serde_json::from_value(unmapped).unwrap_or_default(),
-            attempts: row.get(18),
-            retry_count: row.get(19),
-            requeue_count: row.get(20),
-            exhausted: row.get(21),
-            last_attempt_at: row.get(22),
-            next_attempt_at: row.get(23),
-            completed_at: row.get(24),
-            response: row.get(25),
-            response_status: row.get(26),
-            imported: row.get(27),
-            updated: row.get(28),
-            ignored: row.get(29),
-            deleted: row.get(30),
-            conflicts: row.get(31),
-            errors: row.get(32),
-        }
+/// A [`Submission`] from a row of [`COLUMNS`].
+fn submission_from_row(row: &Row) -> Submission {
+    let unmapped: Value = row.get(17);
+    // The payload sent is stored as the exact text DHIS2 received; readers get it as JSON,
+    // or as a string if it somehow is not JSON.
+    let dhis2_payload: String = row.get(16);
+    Submission {
+        id: row.get(0),
+        task_id: row.get(1),
+        kind: Kind::parse(row.get(2)).unwrap_or(Kind::Aggregate),
+        status: Status::parse(row.get(3)).unwrap_or(Status::Queued),
+        submitted_at: row.get(4),
+        updated_at: row.get(5),
+        user_id: row.get(6),
+        username: row.get(7),
+        source_ip: row.get(8),
+        idempotency_key: row.get(9),
+        source: row.get(10),
+        instance: row.get(11),
+        org_unit: row.get(12),
+        period: row.get(13),
+        data_set: row.get(14),
+        payload: row.get(15),
+        dhis2_payload: serde_json::from_str(&dhis2_payload).unwrap_or(Value::String(dhis2_payload)),
+        unmapped: serde_json::from_value(unmapped).unwrap_or_default(),
+        attempts: row.get(18),
+        retry_count: row.get(19),
+        requeue_count: row.get(20),
+        last_attempt_at: row.get(21),
+        next_attempt_at: row.get(22),
+        completed_at: row.get(23),
+        response: row.get(24),
+        response_status: row.get(25),
+        imported: row.get(26),
+        updated: row.get(27),
+        ignored: row.get(28),
+        deleted: row.get(29),
+        conflicts: row.get(30),
+        errors: row.get(31),
     }
 }
 
@@ -188,7 +152,7 @@ pub async fn list(
     filter: &LogFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<SubmissionRow>, i64), tokio_postgres::Error> {
+) -> Result<(Vec<Submission>, i64), tokio_postgres::Error> {
     let (clause, params) = filter.where_clause();
     let refs: Vec<&(dyn ToSql + Sync)> = params
         .iter()
@@ -213,30 +177,30 @@ pub async fn list(
             &page_params,
         )
         .await?;
-    Ok((rows.iter().map(SubmissionRow::from_row).collect(), total))
+    Ok((rows.iter().map(submission_from_row).collect(), total))
 }
 
 pub async fn get(
     db: &impl GenericClient,
     id: i64,
-) -> Result<Option<SubmissionRow>, tokio_postgres::Error> {
+) -> Result<Option<Submission>, tokio_postgres::Error> {
     let row = db
         .query_opt(&format!("SELECT {COLUMNS} {FROM} WHERE s.id = $1"), &[&id])
         .await?;
-    Ok(row.as_ref().map(SubmissionRow::from_row))
+    Ok(row.as_ref().map(submission_from_row))
 }
 
 pub async fn by_task_id(
     db: &impl GenericClient,
     task_id: Uuid,
-) -> Result<Option<SubmissionRow>, tokio_postgres::Error> {
+) -> Result<Option<Submission>, tokio_postgres::Error> {
     let row = db
         .query_opt(
             &format!("SELECT {COLUMNS} {FROM} WHERE s.task_id = $1"),
             &[&task_id],
         )
         .await?;
-    Ok(row.as_ref().map(SubmissionRow::from_row))
+    Ok(row.as_ref().map(submission_from_row))
 }
 
 /// Ids of the rows with these task ids (unknown ones are skipped).

@@ -15,78 +15,14 @@ use uuid::Uuid;
 pub use delivery::{
     AttemptOf, AttemptRecord, Deliverable, deliverable, mark_processing, record_attempts,
 };
-pub use list::{LogFilter, SubmissionRow};
+pub use list::LogFilter;
 
-/// Where a submission is in its life (the `status` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    Queued,
-    Processing,
-    Retrying,
-    Completed,
-    CompletedWithConflicts,
-    Failed,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Queued,
-        Status::Processing,
-        Status::Retrying,
-        Status::Completed,
-        Status::CompletedWithConflicts,
-        Status::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Queued => "queued",
-            Status::Processing => "processing",
-            Status::Retrying => "retrying",
-            Status::Completed => "completed",
-            Status::CompletedWithConflicts => "completed_with_conflicts",
-            Status::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// Still owed a delivery: queued, processing or retrying.
-    pub fn is_open(self) -> bool {
-        matches!(self, Status::Queued | Status::Processing | Status::Retrying)
-    }
-}
+pub use crate::domain::submission::{Kind, Status};
 
 /// `status IN (...)` of the rows still owed a delivery. `submission_open` holds their ids (V6):
 /// every statement that makes a row open adds its id there, and the one that settles it removes
 /// it, so that `status` is in no index and a status change can be a HOT update.
 const OPEN: &str = "status IN ('queued', 'processing', 'retrying')";
-
-/// `aggregate` or `tracker` (the `kind` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Aggregate,
-    Tracker,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Aggregate => "aggregate",
-            Kind::Tracker => "tracker",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Kind> {
-        match text {
-            "aggregate" => Some(Kind::Aggregate),
-            "tracker" => Some(Kind::Tracker),
-            _ => None,
-        }
-    }
-}
 
 /// A validated, mapped submission ready to be logged.
 #[derive(Debug, Clone)]
