@@ -76,7 +76,7 @@ pub struct RequeueArgs {
 
 pub async fn run(settings: Settings, command: LogsCommand) -> anyhow::Result<()> {
     let submissions = connect(&settings).await?;
-    let zone: Tz = settings.server.timezone.parse().unwrap_or(Tz::UTC);
+    let zone = settings.server.timezone;
     match command {
         LogsCommand::List(args) => list(&submissions, zone, args).await,
         LogsCommand::Show { id } => {

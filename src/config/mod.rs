@@ -50,7 +50,8 @@ pub struct ServerSettings {
     pub rate_limit_per_second: u32,
     pub retry_backoff_base_ms: u64,
     pub retry_backoff_cap_ms: u64,
-    pub timezone: String,
+    /// The zone of cron schedules and of dates people type (`YYYY-MM-DD`); parsed once, at load.
+    pub timezone: chrono_tz::Tz,
     pub job_lease_secs: u64,
     pub shutdown_grace_secs: u64,
 }

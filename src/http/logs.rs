@@ -2,7 +2,6 @@
 //! `YYYY-MM-DD` or RFC 3339 with the `to_date` day included, one item shape with plain values),
 //! plus `POST /api/v2/logs/{id}/restart`, which the original's viewer called but never had.
 
-use chrono_tz::Tz;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -89,13 +88,7 @@ impl LogsApi {
         /// 1 to 500; default 10.
         page_size: Query<Option<i64>>,
     ) -> Result<Json<LogPageBody>, ApiError> {
-        let zone: Tz = self
-            .state
-            .settings()
-            .server
-            .timezone
-            .parse()
-            .unwrap_or(Tz::UTC);
+        let zone = self.state.settings().server.timezone;
         let mut details = Vec::new();
         let mut filter = LogFilter {
             id: job_id.0,
@@ -223,13 +216,7 @@ impl LogsApi {
                 vec![bad("date", "is required")],
             ));
         };
-        let zone: Tz = self
-            .state
-            .settings()
-            .server
-            .timezone
-            .parse()
-            .unwrap_or(Tz::UTC);
+        let zone = self.state.settings().server.timezone;
         let Some((before, _, _)) = date_bounds(&text, zone) else {
             return Err(ApiError::bad_request(
                 "invalid 'date' format, use RFC3339",
