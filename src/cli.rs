@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::detect::DetectArgs;
 use crate::commands::logs::LogsCommand;
 use crate::commands::run_job::JobCommand;
 use crate::commands::user::{TokenCommand, UserCommand};
@@ -54,4 +55,6 @@ pub enum Command {
     /// Run a scheduled job once, now.
     #[command(subcommand)]
     RunJob(JobCommand),
+    /// Run an outbreak-detection method over a CSV of weekly counts (needs no configuration).
+    Detect(DetectArgs),
 }

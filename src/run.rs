@@ -15,7 +15,11 @@ use crate::telemetry::{self, LogHandle};
 pub const EX_CONFIG: u8 = 78;
 
 pub fn run(mut cli: Cli) -> ExitCode {
-    let command = cli.command.take().unwrap_or(Command::Serve);
+    let command = match cli.command.take() {
+        // detect works on a file alone: no configuration to load, none to get wrong.
+        Some(Command::Detect(args)) => return commands::detect::run(&args),
+        other => other.unwrap_or(Command::Serve),
+    };
     let loaded = match config::load(&cli.config_file) {
         Ok(loaded) => loaded,
         Err(errors) => {
@@ -50,6 +54,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Token(c) => with_runtime(|| commands::user::run_token(loaded.settings, c)),
         Command::Logs(c) => with_runtime(|| commands::logs::run(loaded.settings, c)),
         Command::RunJob(c) => with_runtime(|| commands::run_job::run(loaded.settings, c)),
+        Command::Detect(_) => unreachable!("detect runs before the configuration is loaded"),
     }
 }
 
