@@ -169,7 +169,12 @@ impl FarringtonParams {
                 "delta" => Threshold::Delta,
                 "nbplugin" => Threshold::NbPlugin,
                 "muan" => Threshold::Muan,
-                _ => return Err(DetectError::param("threshold", "must be delta, nbplugin or muan")),
+                _ => {
+                    return Err(DetectError::param(
+                        "threshold",
+                        "must be delta, nbplugin or muan",
+                    ));
+                }
             };
         }
         // Every block between two windows needs a week: a year holds 52 weeks at least, of
@@ -180,7 +185,10 @@ impl FarringtonParams {
         } else if p.no_periods > most_periods {
             return Err(DetectError::param(
                 "w",
-                format!("leaves too few weeks between windows for {} periods", p.no_periods),
+                format!(
+                    "leaves too few weeks between windows for {} periods",
+                    p.no_periods
+                ),
             ));
         }
         Ok(p)
@@ -291,8 +299,18 @@ mod tests {
 
     #[test]
     fn past_weeks_follow_w_for_farrington_only() {
-        assert_eq!(parse(json!({"w": 5}), false).unwrap().past_weeks_not_included, 5);
-        assert_eq!(parse(json!({"w": 5}), true).unwrap().past_weeks_not_included, 26);
+        assert_eq!(
+            parse(json!({"w": 5}), false)
+                .unwrap()
+                .past_weeks_not_included,
+            5
+        );
+        assert_eq!(
+            parse(json!({"w": 5}), true)
+                .unwrap()
+                .past_weeks_not_included,
+            26
+        );
     }
 
     #[test]

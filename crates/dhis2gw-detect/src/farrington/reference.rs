@@ -4,12 +4,14 @@
 //!
 //! dhis2gw hands R's rule the Monday of each ISO week. For each of the `b` previous years, the
 //! reference week is the one whose Monday is closest to the same calendar date that many years
-//! earlier (29 February becomes 1 March, as R's date arithmetic does). A date from Monday to
-//! Thursday picks its own ISO week, Friday to Sunday the next, so across a 53-week year the
-//! reference moves with the calendar rather than by a fixed 52 weeks. The window is the
-//! reference week and `w` weeks either side. With `no_periods = p > 1`, the weeks between two
-//! windows are split into `p − 1` consecutive blocks (the first blocks one week longer when the
-//! split is uneven), each its own seasonal level; the windows are level `p`.
+//! earlier (29 February becomes 1 March, as R's date arithmetic does): a date from Monday to
+//! Thursday picks its own ISO week, Friday to Sunday the next. The reference is therefore 52
+//! weeks back per year most of the time and one week more as the calendar drifts (five years
+//! back is 261 weeks), so it may carry a neighbouring ISO week number (2024-W20 looks back to
+//! 2021-W19). The window is the reference week and `w` weeks either side. With
+//! `no_periods = p > 1`, the weeks between two windows are split into `p − 1` consecutive
+//! blocks (the first blocks one week longer when the split is uneven), each its own seasonal
+//! level; the windows are level `p`.
 
 use chrono::{Datelike, Days, NaiveDate};
 
@@ -189,19 +191,29 @@ mod tests {
     }
 
     #[test]
-    fn a_53_week_year_moves_the_reference_by_53_weeks() {
-        // 2021-W01 starts 2021-01-04; a year earlier is Saturday 2020-01-04, whose closest
-        // Monday 2020-01-06 is 2020-W02, 52 weeks back. 2021-W53 does not exist but 2020-W53
-        // does: from 2021-W02 (2021-01-11), one year back is Saturday 2020-01-11 → 2020-W03.
-        let start: IsoWeek = "2019W01".parse().unwrap();
-        let series = WeeklySeries::new(start, vec![Some(1.0); 200]);
-        let now = series.index_of("2021W01".parse().unwrap()).unwrap();
-        let refs = reference_indices(&series, now, 1);
-        assert_eq!(series.week_at(usize::try_from(refs[1]).unwrap()).to_string(), "2020W02");
-        let now = series.index_of("2020W53".parse().unwrap()).unwrap();
-        let refs = reference_indices(&series, now, 1);
-        // Monday 2020-12-28 → Saturday 2019-12-28 → Monday 2019-12-30 = 2020-W01.
-        assert_eq!(series.week_at(usize::try_from(refs[1]).unwrap()).to_string(), "2020W01");
+    fn reference_weeks_follow_the_calendar_as_r_does() {
+        // R: surveillance:::algo.farrington.referencetimepoints(as.Date(d), b = 5, freq = 52,
+        // epochAsDate = TRUE, epochStr = "week"), as ISO weeks.
+        let series = WeeklySeries::new("2015W01".parse().unwrap(), vec![Some(1.0); 600]);
+        for (now, expected) in [
+            (
+                "2024W20",
+                ["2023W20", "2022W20", "2021W19", "2020W20", "2019W20"],
+            ),
+            ("2021W1", ["2020W2", "2019W2", "2018W1", "2017W1", "2016W1"]),
+            (
+                "2020W53",
+                ["2020W1", "2019W1", "2017W52", "2016W52", "2015W53"],
+            ),
+        ] {
+            let now = series.index_of(now.parse().unwrap()).unwrap();
+            let refs = reference_indices(&series, now, 5);
+            let weeks: Vec<String> = refs[1..]
+                .iter()
+                .map(|&i| series.week_at(usize::try_from(i).unwrap()).to_string())
+                .collect();
+            assert_eq!(weeks, expected);
+        }
     }
 
     #[test]
@@ -212,7 +224,10 @@ mod tests {
         assert_eq!(base.weeks.len(), 5 * 7);
         assert_eq!((base.groups, base.window_group), (1, Some(0)));
         let short = baseline(&series, 200, &params);
-        assert!(matches!(short, Err(DetectError::NotEnoughHistory { .. })), "{short:?}");
+        assert!(
+            matches!(short, Err(DetectError::NotEnoughHistory { .. })),
+            "{short:?}"
+        );
     }
 
     #[test]

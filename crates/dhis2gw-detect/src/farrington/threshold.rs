@@ -94,7 +94,11 @@ fn quantile(mu: f64, phi: f64, p: f64) -> Option<f64> {
     };
     // Start from the normal approximation, bracket, then bisect.
     let guess = (mu + z(1.0 - p) * (phi * mu).sqrt()).max(0.0).floor();
-    let guess = if guess < 1e15 { guess as u64 } else { return None };
+    let guess = if guess < 1e15 {
+        guess as u64
+    } else {
+        return None;
+    };
     let (mut lo, mut hi) = if cdf(guess) >= p {
         // Find a k below with F(k) < p, or stop at 0.
         let mut step = 1;
