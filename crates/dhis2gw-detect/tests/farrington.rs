@@ -219,6 +219,34 @@ fn reasons_say_what_happened() {
     );
 }
 
+#[test]
+fn more_cases_this_week_never_lower_the_score() {
+    // The assessed week is never in its own baseline, so adding cases to it moves the count
+    // and nothing else: the bound stays, the score rises.
+    for case in cases()
+        .iter()
+        .filter(|c| c.series == "outbreak" || c.series == "missing")
+    {
+        let series = series(&case.series);
+        let params = FarringtonParams::from_params(&case.params, case.noufaily).unwrap();
+        for r in r_answers(&case.name).iter().step_by(7) {
+            let mut counts = series.counts().to_vec();
+            let i = series.index_of(r.week).unwrap();
+            let before = farrington::assess(&series, r.week, &params).unwrap();
+            counts[i] = Some(counts[i].unwrap_or(0.0) + 10.0);
+            let bumped = WeeklySeries::new(series.start(), counts);
+            let after = farrington::assess(&bumped, r.week, &params).unwrap();
+            if let (Some(b), Some(a)) = (before.score, after.score) {
+                assert!(a > b, "{} {}: {b} then {a}", case.name, r.week);
+            }
+            if let Some(bound) = before.upper_bound {
+                assert_eq!(after.upper_bound, Some(bound), "{} {}", case.name, r.week);
+            }
+            assert!(after.alarm || !before.alarm, "{} {}", case.name, r.week);
+        }
+    }
+}
+
 /// A series of `len` weeks from 2018-W01 whose counts come from `count(index)`.
 fn made_up(len: usize, count: impl Fn(usize) -> Option<f64>) -> WeeklySeries {
     WeeklySeries::new("2018W01".parse().unwrap(), (0..len).map(count).collect())
