@@ -1,5 +1,7 @@
 //! Builds the daemon (config → pools → migrations → listener) and runs it until shutdown.
-//! `main` and the integration tests both go through [`Application::build`].
+//! `main` and the integration tests both go through [`Application::build`]. Its long-running
+//! tasks are registered with [`Application::supervise`] and run under [`supervise`]: one that
+//! dies stops the daemon with [`TaskDied`](crate::supervise::TaskDied).
 
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::state::AppState;
+use crate::supervise::{self, DEAD_TASK_LINGER, Stop, TaskOutput, Tasks};
 use crate::{db, http, queue};
 
 pub struct Application {
@@ -17,6 +20,8 @@ pub struct Application {
     port: u16,
     state: AppState,
     settings_tx: watch::Sender<Arc<Settings>>,
+    /// Started by [`Application::run_until`] beside the HTTP server.
+    tasks: Tasks,
 }
 
 impl Application {
@@ -48,12 +53,44 @@ impl Application {
             .context("listener has no TCP address")?;
         let (settings_tx, settings_rx) = watch::channel(Arc::new(settings));
         let state = AppState::new(settings_rx, pool, redis);
-        Ok(Application {
+        let mut app = Application {
             acceptor,
             port,
             state,
             settings_tx,
-        })
+            tasks: Tasks::default(),
+        };
+        app.supervise_background_tasks();
+        Ok(app)
+    }
+
+    /// The tasks every instance runs beside the HTTP server, each draining on the stop signal.
+    fn supervise_background_tasks(&mut self) {
+        // One LISTEN connection keeps the in-memory caches honest and wakes the reconciler.
+        let listener = db::notify::Listener::new(self.state.settings().database.uri.clone())
+            .subscribe(self.state.submissions().events())
+            .subscribe(self.state.auth_cache().clone());
+        self.supervise("notification listener", move |stop| listener.run(stop));
+        // The delivery workers and the reconciler.
+        let submissions = self.state.submissions().clone();
+        self.supervise("delivery workers", move |stop| async move {
+            submissions.run_background(stop).await
+        });
+    }
+
+    /// Registers a long-running task, started by [`Application::run_until`]: `start` gets the
+    /// stop signal and returns the task's future, which must end soon after the signal turns
+    /// true. A task that ends before (panic, error or return) stops the daemon with a failure.
+    /// `serve` adds the configuration reloader and the watchdog this way; the integration
+    /// tests inject a panicking task through it to exercise the supervision.
+    pub fn supervise<F, Fut>(&mut self, name: &'static str, start: F) -> &mut Self
+    where
+        F: FnOnce(Stop) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: TaskOutput,
+    {
+        self.tasks.add(name, start);
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -69,8 +106,10 @@ impl Application {
         self.settings_tx.clone()
     }
 
-    /// Serves (and runs the delivery workers) until `shutdown` resolves, then stops accepting
-    /// and gives in-flight requests and deliveries `server.shutdown_grace_secs` to finish.
+    /// Serves and runs the registered tasks until `shutdown` resolves, then stops accepting and
+    /// gives in-flight requests and deliveries `server.shutdown_grace_secs` to finish. Should a
+    /// task die first, `/ready` names it for [`DEAD_TASK_LINGER`], the same drain follows and
+    /// the answer is the [`TaskDied`](crate::supervise::TaskDied) error.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -79,6 +118,7 @@ impl Application {
             acceptor,
             port,
             state,
+            mut tasks,
             ..
         } = self;
         let settings = state.settings();
@@ -86,30 +126,21 @@ impl Application {
         tracing::info!(
             port,
             host = %settings.server.host,
+            tasks = ?tasks.names(),
             "dhis2gw listening"
         );
-        // Delivery workers and the reconciler run beside the HTTP server and drain with it.
-        let (stop_workers, workers_stop) = watch::channel(false);
-        // One LISTEN connection keeps the in-memory caches honest and wakes the reconciler.
-        let listener = db::notify::Listener::new(settings.database.uri.clone())
-            .subscribe(state.submissions().events())
-            .subscribe(state.auth_cache().clone());
-        let listener = tokio::spawn(listener.run(workers_stop.clone()));
-        let workers = {
-            let submissions = state.submissions().clone();
-            tokio::spawn(async move { submissions.run_background(workers_stop).await })
-        };
-        let shutdown = async move {
-            shutdown.await;
-            let _ = stop_workers.send(true);
-        };
-        let result = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(routes, shutdown, Some(settings.shutdown_grace()))
-            .await;
-        let _ = workers.await;
-        let _ = listener.await;
+        let grace = settings.shutdown_grace();
+        tasks.add("HTTP server", move |mut stop: Stop| async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            };
+            Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(routes, stopped, Some(grace))
+                .await
+        });
+        let result = supervise::run(tasks, shutdown, state.tasks(), DEAD_TASK_LINGER).await;
         state.redis().quit().await;
         state.db().close();
-        result.context("HTTP server failed")
+        Ok(result?)
     }
 }

@@ -1,4 +1,5 @@
-//! Liveness and readiness: is each dependency answering, and is the schema current.
+//! Liveness and readiness: is each dependency answering, is the schema current, and are the
+//! background tasks alive.
 
 use std::time::Duration;
 
@@ -14,11 +15,16 @@ pub struct Readiness {
     pub postgres: Option<String>,
     pub redis: Option<String>,
     pub migrations: Option<String>,
+    /// A supervised background task died (`supervise`): the daemon is about to stop.
+    pub tasks: Option<String>,
 }
 
 impl Readiness {
     pub fn is_ready(&self) -> bool {
-        self.postgres.is_none() && self.redis.is_none() && self.migrations.is_none()
+        self.postgres.is_none()
+            && self.redis.is_none()
+            && self.migrations.is_none()
+            && self.tasks.is_none()
     }
 }
 
@@ -53,5 +59,6 @@ pub async fn readiness(state: &AppState) -> Readiness {
         postgres,
         redis,
         migrations,
+        tasks: state.tasks().problem(),
     }
 }

@@ -19,4 +19,5 @@ pub mod queue;
 pub mod run;
 pub mod state;
 pub mod submissions;
+pub mod supervise;
 pub mod telemetry;

@@ -2,17 +2,23 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
+use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::app::Application;
 use crate::cli::{Cli, Command};
 use crate::commands;
 use crate::config::{self, Loaded, Settings};
+use crate::supervise::{Stop, TaskDied};
 use crate::telemetry::{self, LogHandle};
 
 /// sysexits.h: configuration error.
 pub const EX_CONFIG: u8 = 78;
+/// sysexits.h: internal software error. `serve` exits with it when a background task died
+/// (`supervise`), so that systemd's `Restart=on-failure` starts a fresh process.
+pub const EX_SOFTWARE: u8 = 70;
 
 pub fn run(mut cli: Cli) -> ExitCode {
     let command = match cli.command.take() {
@@ -93,17 +99,31 @@ where
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("dhis2gw: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit_status_of(&e))
         }
+    }
+}
+
+/// [`EX_SOFTWARE`] when a supervised task died, 1 for any other failure.
+fn exit_status_of(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<TaskDied>().is_some() {
+        EX_SOFTWARE
+    } else {
+        1
     }
 }
 
 async fn serve(cli: Cli, loaded: Loaded) -> anyhow::Result<()> {
     let log = telemetry::init(&loaded.settings.log.level);
     log_warnings(&loaded);
-    let app = Application::build(loaded.settings).await?;
-    tokio::spawn(reload_on_sighup(cli, app.settings_sender(), log));
-    notify_systemd_ready();
+    let mut app = Application::build(loaded.settings).await?;
+    let settings = app.settings_sender();
+    app.supervise("configuration reload", move |stop| {
+        reload_on_sighup(cli, settings, log, stop)
+    });
+    if let Some(period) = notify_systemd_ready() {
+        app.supervise("systemd watchdog", move |stop| ping_watchdog(period, stop));
+    }
     app.run_until(shutdown_signal()).await?;
     tracing::info!("dhis2gw stopped");
     Ok(())
@@ -122,15 +142,21 @@ async fn shutdown_signal() {
 
 /// SIGHUP re-reads the config file; keys that are safe to change take effect, the others are
 /// reported as needing a restart. A broken file is reported and the running config kept.
+/// Runs until `stop`.
 async fn reload_on_sighup(
     cli: Cli,
     sender: tokio::sync::watch::Sender<Arc<Settings>>,
     log: LogHandle,
-) {
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        return;
-    };
-    while hup.recv().await.is_some() {
+    mut stop: Stop,
+) -> anyhow::Result<()> {
+    let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stopping| *stopping) => return Ok(()),
+            received = hup.recv() => if received.is_none() {
+                anyhow::bail!("the SIGHUP stream ended");
+            },
+        }
         let new = match config::load(&cli.config_file) {
             Ok(loaded) => loaded.settings,
             Err(errors) => {
@@ -166,18 +192,42 @@ async fn reload_on_sighup(
     }
 }
 
-/// Tells systemd (Type=notify) we are ready, and pings its watchdog if it asked for one.
-fn notify_systemd_ready() {
+/// Tells systemd (Type=notify) we are ready; returns how often to ping its watchdog, if it
+/// asked for one.
+fn notify_systemd_ready() -> Option<Duration> {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     let mut usec = 0u64;
-    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
-        let period = std::time::Duration::from_micros(usec / 2);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(period);
-            loop {
-                tick.tick().await;
+    (sd_notify::watchdog_enabled(false, &mut usec) && usec > 0)
+        .then(|| Duration::from_micros(usec / 2))
+}
+
+/// Pings systemd's watchdog every `period` until `stop`.
+async fn ping_watchdog(period: Duration, mut stop: Stop) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stopping| *stopping) => return,
+            _ = tick.tick() => {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
             }
-        });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervise::Death;
+
+    #[test]
+    fn a_dead_task_exits_ex_software_and_other_failures_exit_1() {
+        let died = TaskDied {
+            task: "delivery workers",
+            death: Death::Panicked,
+            cause: "boom".into(),
+        };
+        let error = anyhow::Error::new(died).context("while serving");
+        assert_eq!(exit_status_of(&error), EX_SOFTWARE);
+        assert_eq!(exit_status_of(&anyhow::anyhow!("cannot listen")), 1);
     }
 }

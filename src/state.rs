@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::queue::RedisClients;
 use crate::submissions::Submissions;
+use crate::supervise::TaskHealth;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -23,6 +24,8 @@ pub struct Inner {
     pub submissions: Submissions,
     /// Users and API tokens of `Bearer`/`Token` credentials (emptied by NOTIFY, see `app.rs`).
     pub auth_cache: Arc<AuthCache>,
+    /// Which supervised background task died, if one did (`/ready` shows it).
+    pub tasks: TaskHealth,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             started_at: Instant::now(),
             submissions,
             auth_cache: Arc::default(),
+            tasks: TaskHealth::default(),
         }))
     }
 
@@ -49,6 +53,10 @@ impl AppState {
 
     pub fn auth_cache(&self) -> &Arc<AuthCache> {
         &self.0.auth_cache
+    }
+
+    pub fn tasks(&self) -> &TaskHealth {
+        &self.0.tasks
     }
 
     pub fn db(&self) -> &Pool {

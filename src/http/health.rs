@@ -1,4 +1,5 @@
-//! `GET /health` (the process answers) and `GET /ready` (dependencies answer, schema current).
+//! `GET /health` (the process answers) and `GET /ready` (dependencies answer, schema current,
+//! background tasks alive).
 
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -25,6 +26,9 @@ pub struct Checks {
     pub postgres: String,
     pub redis: String,
     pub migrations: String,
+    /// `ok`, or the background task that died (delivery workers, notification listener, ...):
+    /// dhis2gw then drains and exits with status 70 so that systemd restarts it.
+    pub tasks: String,
 }
 
 #[derive(Debug, Object)]
@@ -36,10 +40,10 @@ pub struct ReadyBody {
 
 #[derive(Debug, ApiResponse)]
 pub enum ReadyResponse {
-    /// PostgreSQL and Redis answer and the schema is current.
+    /// PostgreSQL and Redis answer, the schema is current, the background tasks run.
     #[oai(status = 200)]
     Ready(Json<ReadyBody>),
-    /// Something is down; `checks` names it.
+    /// Something is down, or a background task died; `checks` names it.
     #[oai(status = 503)]
     Unavailable(Json<ReadyBody>, #[oai(header = "Retry-After")] u64),
 }
@@ -56,7 +60,8 @@ impl HealthApi {
         })
     }
 
-    /// Readiness: 200 only when PostgreSQL and Redis answer and migrations are current.
+    /// Readiness: 200 only when PostgreSQL and Redis answer, migrations are current and every
+    /// background task runs.
     #[oai(path = "/ready", method = "get")]
     async fn ready(&self) -> ReadyResponse {
         let r = readiness(&self.state).await;
@@ -65,6 +70,7 @@ impl HealthApi {
             postgres: show(&r.postgres),
             redis: show(&r.redis),
             migrations: show(&r.migrations),
+            tasks: show(&r.tasks),
         };
         if r.is_ready() {
             ReadyResponse::Ready(Json(ReadyBody {
