@@ -9,7 +9,7 @@ use std::ops::RangeInclusive;
 use crate::method::Input;
 use crate::params::Params;
 use crate::stats::reported;
-use crate::wording::{cases, figure, not_reported};
+use crate::wording::{Cases, Fig, not_reported};
 use crate::{Assessment, DetectError};
 
 /// How a count is put on a standard scale before it is added up.
@@ -140,11 +140,11 @@ impl Cusum {
                 reason: format!(
                     "{}; the excess built up over the usual {} a week ({since} to {until}) is {}, \
                      {relation} the alert level {} (upper bound {} this week)",
-                    cases(y),
-                    figure(m),
-                    figure(sum),
-                    figure(self.h),
-                    figure(bound)
+                    Cases(y),
+                    Fig(m),
+                    Fig(sum),
+                    Fig(self.h),
+                    Fig(bound)
                 ),
             });
         }

@@ -17,8 +17,8 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::method::Input;
 use crate::params::Params;
-use crate::stats::{Summary, reported, summarize};
-use crate::wording::{self, cases, figure, not_reported};
+use crate::stats::{Summary, summarize_reported};
+use crate::wording::{self, Cases, Fig, not_reported};
 use crate::{Assessment, DetectError};
 
 /// Which EARS statistic.
@@ -103,11 +103,10 @@ impl Ears {
     fn baseline_of(&self, input: &Input, index: usize) -> Option<Baseline> {
         let last = index - self.guard - 1;
         let first = last + 1 - self.baseline;
-        let values = reported(&input.counts()[first..=last]);
-        if values.len() < 3 {
+        let summary = summarize_reported(&input.counts()[first..=last]);
+        if summary.n < 3 {
             return None;
         }
-        let summary = summarize(&values);
         Some(Baseline {
             summary,
             sigma: summary.sd.max(self.min_sigma),
@@ -171,8 +170,8 @@ impl Ears {
         };
         assessment.reason = format!(
             "{}, {relation} the upper bound {} from {from}",
-            cases(y),
-            figure(bound)
+            Cases(y),
+            Fig(bound)
         );
         Ok(assessment)
     }
@@ -237,9 +236,9 @@ impl Ears {
         a.reason = format!(
             "{}; this week and the two before are together {verdict} (C3 score {}, {relation} {}), \
              judged against {from}",
-            cases(y),
-            a.score.map_or_else(|| "unbounded".to_owned(), figure),
-            figure(z)
+            Cases(y),
+            Fig(a.score.unwrap_or(f64::INFINITY)),
+            Fig(z)
         );
         a
     }

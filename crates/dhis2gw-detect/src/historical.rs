@@ -7,7 +7,7 @@
 use crate::method::Input;
 use crate::params::Params;
 use crate::stats::{quantile_type7, reported, summarize};
-use crate::wording::{cases, figure, not_reported};
+use crate::wording::{Cases, Fig, not_reported};
 use crate::{Assessment, DetectError, IsoWeek, weeks_in_year};
 
 /// Which weeks of which earlier years make a baseline.
@@ -95,8 +95,8 @@ fn judge(mut a: Assessment, bound: f64, describe: &str) -> Assessment {
             let relation = if a.alarm { "above" } else { "not above" };
             a.reason = format!(
                 "{}, {relation} the upper bound {} {describe}",
-                cases(y),
-                figure(bound)
+                Cases(y),
+                Fig(bound)
             );
         }
     }
@@ -129,11 +129,7 @@ impl Historical {
         let s = summarize(&values);
         a.expected = Some(s.mean);
         a.score = a.count.filter(|_| s.sd > 0.0).map(|y| (y - s.mean) / s.sd);
-        let describe = format!(
-            "(mean {} + {} SD of {weeks})",
-            figure(s.mean),
-            figure(self.k)
-        );
+        let describe = format!("(mean {} + {} SD of {weeks})", Fig(s.mean), Fig(self.k));
         Ok(judge(a, s.mean + self.k * s.sd, &describe))
     }
 }
@@ -170,7 +166,7 @@ impl Percentile {
             return Ok(a);
         };
         a.expected = Some(median);
-        let describe = format!("(the {}th percentile of {weeks})", figure(self.percentile));
+        let describe = format!("(the {}th percentile of {weeks})", Fig(self.percentile));
         Ok(judge(a, bound, &describe))
     }
 }

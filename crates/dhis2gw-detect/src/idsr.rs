@@ -6,7 +6,7 @@
 use crate::method::Input;
 use crate::params::Params;
 use crate::stats::reported;
-use crate::wording::{cases, figure, not_reported};
+use crate::wording::{Cases, Fig, not_reported};
 use crate::{Assessment, DetectError};
 
 /// `incidence`: alarm when the week's cases per `per` (default 100 000) people reach `threshold`
@@ -78,28 +78,28 @@ impl Incidence {
         let rate = y / population * self.per;
         assessment.score = Some(rate);
         assessment.alarm = rate >= self.threshold && y >= self.min_cases;
-        let per = figure(self.per);
-        let people = figure(population);
+        let per = Fig(self.per);
+        let people = Fig(population);
         assessment.reason = if assessment.alarm {
             format!(
                 "{}, {} per {per} people (population {people}), reaching the threshold of {}",
-                cases(y),
-                figure(rate),
-                figure(self.threshold)
+                Cases(y),
+                Fig(rate),
+                Fig(self.threshold)
             )
         } else if rate >= self.threshold {
             format!(
                 "{}, {} per {per} people (population {people}), but fewer than the {} cases needed",
-                cases(y),
-                figure(rate),
-                figure(self.min_cases)
+                Cases(y),
+                Fig(rate),
+                Fig(self.min_cases)
             )
         } else {
             format!(
                 "{}, {} per {per} people (population {people}), below the threshold of {}",
-                cases(y),
-                figure(rate),
-                figure(self.threshold)
+                Cases(y),
+                Fig(rate),
+                Fig(self.threshold)
             )
         };
         Ok(assessment)
@@ -143,15 +143,15 @@ impl RollingSum {
             (None, _) => not_reported(week),
             (Some(_), true) => format!(
                 "{} in the {} weeks {first} to {week}, reaching the threshold of {}",
-                cases(total),
+                Cases(total),
                 self.weeks,
-                figure(self.threshold)
+                Fig(self.threshold)
             ),
             (Some(_), false) => format!(
                 "{} in the {} weeks {first} to {week}, below the threshold of {}",
-                cases(total),
+                Cases(total),
                 self.weeks,
-                figure(self.threshold)
+                Fig(self.threshold)
             ),
         };
         if count.is_some() && unreported > 0 {

@@ -197,7 +197,15 @@ impl Method {
             Self::Consecutive { method, weeks } => {
                 consecutive::assess(method, *weeks, input, indices)
             }
-            _ => indices.map(|i| self.assess_at(input, i)).collect(),
+            _ => {
+                // Sized up front: collecting `Result`s gives no size hint, and an assessment is
+                // large enough that regrowing shows in the benchmark.
+                let mut out = Vec::with_capacity(indices.clone().count());
+                for index in indices {
+                    out.push(self.assess_at(input, index)?);
+                }
+                Ok(out)
+            }
         }
     }
 

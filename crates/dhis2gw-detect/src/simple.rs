@@ -7,7 +7,7 @@
 use crate::method::Input;
 use crate::params::Params;
 use crate::stats::reported;
-use crate::wording::{cases, figure, not_reported};
+use crate::wording::{Cases, Fig, not_reported};
 use crate::{Assessment, DetectError};
 
 /// A fixed threshold that the week's count must reach (`>=`).
@@ -48,17 +48,13 @@ impl Threshold {
                 true,
                 format!(
                     "{}, reaching the {what} of {}",
-                    cases(y),
-                    figure(self.threshold)
+                    Cases(y),
+                    Fig(self.threshold)
                 ),
             ),
             Some(y) => (
                 false,
-                format!(
-                    "{}, below the {what} of {}",
-                    cases(y),
-                    figure(self.threshold)
-                ),
+                format!("{}, below the {what} of {}", Cases(y), Fig(self.threshold)),
             ),
         };
         Ok(Assessment {
@@ -139,7 +135,7 @@ impl Doubling {
         assessment.upper_bound = Some(bound);
         assessment.score = (then > 0.0).then(|| now / then);
         assessment.alarm = now >= bound;
-        let (now_text, then_text) = (cases(now), cases(then));
+        let (now_text, then_text) = (Cases(now), Cases(then));
         let scope = if w == 1 {
             String::new()
         } else {
@@ -159,7 +155,7 @@ impl Doubling {
         if !assessment.alarm && now >= 2.0 * then {
             assessment.reason = format!(
                 "{now_text}{scope}, fewer than the {} needed for an alert",
-                figure(self.min_cases)
+                Fig(self.min_cases)
             );
         }
         Ok(assessment)
@@ -232,14 +228,14 @@ impl RatioToMean {
             "below"
         };
         let bound_text = if self.k * mean >= self.min_cases {
-            format!("{} times the mean {} of {of}", figure(self.k), figure(mean))
+            format!("{} times the mean {} of {of}", Fig(self.k), Fig(mean))
         } else {
             format!(
                 "the fewest cases that alert (the mean of {of} is {})",
-                figure(mean)
+                Fig(mean)
             )
         };
-        assessment.reason = format!("{}, {relation} {} = {bound_text}", cases(y), figure(bound));
+        assessment.reason = format!("{}, {relation} {} = {bound_text}", Cases(y), Fig(bound));
         Ok(assessment)
     }
 }

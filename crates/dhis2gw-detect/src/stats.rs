@@ -46,6 +46,30 @@ pub(crate) fn quantile_type7(values: &[f64], p: f64) -> Option<f64> {
     Some(sorted[below] + (h - below as f64) * (sorted[above] - sorted[below]))
 }
 
+/// [`summarize`] over the reported values (the `Some`s) of a stretch of counts, without
+/// collecting them: this runs for every baseline of every assessed week.
+pub(crate) fn summarize_reported(counts: &[Option<f64>]) -> Summary {
+    let (n, total) = counts
+        .iter()
+        .flatten()
+        .fold((0usize, 0.0), |(n, total), x| (n + 1, total + x));
+    if n == 0 {
+        return summarize(&[]);
+    }
+    let mean = total / n as f64;
+    let sd = if n < 2 {
+        f64::NAN
+    } else {
+        let squares: f64 = counts
+            .iter()
+            .flatten()
+            .map(|x| (x - mean) * (x - mean))
+            .sum();
+        (squares / (n - 1) as f64).sqrt()
+    };
+    Summary { n, mean, sd }
+}
+
 /// The reported values (the `Some`s) of a stretch of counts.
 pub(crate) fn reported(counts: &[Option<f64>]) -> Vec<f64> {
     counts.iter().flatten().copied().collect()
@@ -61,6 +85,19 @@ mod tests {
         assert_eq!(s.mean, 5.0);
         assert!((s.sd - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
         assert!(summarize(&[3.0]).sd.is_nan());
+        let gappy = summarize_reported(&[
+            Some(2.0),
+            None,
+            Some(4.0),
+            Some(4.0),
+            Some(4.0),
+            Some(5.0),
+            Some(5.0),
+            None,
+            Some(7.0),
+            Some(9.0),
+        ]);
+        assert_eq!(gappy, s);
     }
 
     #[test]

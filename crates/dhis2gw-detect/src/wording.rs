@@ -1,27 +1,46 @@
 //! How figures appear in an alert's reason: counts as "1 case" / "18 cases", other figures
 //! with at most one decimal, so the sentence reads like something an officer would write.
 
+use std::fmt;
+
 use crate::IsoWeek;
 
-/// "1 case", "18 cases", "2.5 cases".
-pub(crate) fn cases(count: f64) -> String {
-    if count == 1.0 {
-        "1 case".to_owned()
-    } else {
-        format!("{} cases", figure(count))
+/// A count as words: "1 case", "18 cases", "2.5 cases". Written straight into the sentence
+/// (no intermediate strings): a reason is made for every assessed week.
+pub(crate) struct Cases(pub f64);
+
+impl fmt::Display for Cases {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 1.0 {
+            f.write_str("1 case")
+        } else {
+            write!(f, "{} cases", Fig(self.0))
+        }
     }
 }
 
-/// A figure with one decimal, or none when it is whole: 11.9, 12, 0.3.
-pub(crate) fn figure(x: f64) -> String {
-    if !x.is_finite() {
-        return "unbounded".to_owned();
-    }
-    let rounded = format!("{x:.1}");
-    match rounded.strip_suffix(".0") {
-        Some("-0") => "0".to_owned(),
-        Some(whole) => whole.to_owned(),
-        None => rounded,
+/// A figure with one decimal, or none when it rounds to a whole number: 11.9, 12, 0.3.
+pub(crate) struct Fig(pub f64);
+
+impl fmt::Display for Fig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        if !x.is_finite() {
+            return f.write_str("unbounded");
+        }
+        // Integer arithmetic on tenths: far cheaper than formatting the float itself.
+        let tenths = (x * 10.0).round();
+        if tenths.abs() >= 1e15 {
+            return write!(f, "{x:.0}");
+        }
+        let tenths = tenths as i64;
+        let (whole, tenth) = (tenths / 10, (tenths % 10).abs());
+        let sign = if tenths < 0 && whole == 0 { "-" } else { "" };
+        if tenth == 0 {
+            write!(f, "{sign}{whole}")
+        } else {
+            write!(f, "{sign}{whole}.{tenth}")
+        }
     }
 }
 
@@ -57,11 +76,15 @@ mod tests {
 
     #[test]
     fn figures_read_naturally() {
-        assert_eq!(cases(1.0), "1 case");
-        assert_eq!(cases(18.0), "18 cases");
-        assert_eq!(figure(11.94), "11.9");
-        assert_eq!(figure(12.0), "12");
-        assert_eq!(figure(-0.01), "0");
-        assert_eq!(figure(f64::INFINITY), "unbounded");
+        assert_eq!(Cases(1.0).to_string(), "1 case");
+        assert_eq!(Cases(18.0).to_string(), "18 cases");
+        assert_eq!(Fig(11.94).to_string(), "11.9");
+        assert_eq!(Fig(12.0).to_string(), "12");
+        assert_eq!(Fig(-0.01).to_string(), "0");
+        assert_eq!(Fig(-0.26).to_string(), "-0.3");
+        assert_eq!(Fig(-2.5).to_string(), "-2.5");
+        assert_eq!(Fig(9.96).to_string(), "10");
+        assert_eq!(Fig(1e20).to_string(), "100000000000000000000");
+        assert_eq!(Fig(f64::INFINITY).to_string(), "unbounded");
     }
 }
