@@ -30,6 +30,7 @@ pub fn assess(
     week: IsoWeek,
     params: &FarringtonParams,
 ) -> Result<Assessment, DetectError> {
+    params.check()?;
     let now = reference::index_of(series, week)?;
     let base = reference::baseline(series, now, params)?;
     let y = series.counts()[now];

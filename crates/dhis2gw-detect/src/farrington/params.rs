@@ -191,7 +191,30 @@ impl FarringtonParams {
                 ),
             ));
         }
+        p.check()?;
         Ok(p)
+    }
+
+    /// The limits [`from_params`](Self::from_params) enforces, checked again before an
+    /// assessment since the fields are public: windows that fit in a year, a block per period.
+    pub(super) fn check(&self) -> Result<(), DetectError> {
+        let problem = if !(1..=20).contains(&self.b) {
+            Some(("b", "must be a whole number from 1 to 20".to_owned()))
+        } else if self.w > 25 {
+            Some(("w", "must be a whole number from 0 to 25".to_owned()))
+        } else if self.no_periods == 0 || self.no_periods > 52 - 2 * self.w {
+            Some((
+                "no_periods",
+                format!("must be from 1 to {}", 52 - 2 * self.w),
+            ))
+        } else if !(self.alpha > 0.0 && self.alpha < 0.5) {
+            Some(("alpha", "must be between 0 and 0.5".to_owned()))
+        } else if self.limit54_period == 0 {
+            Some(("limit54", "the period must be at least one week".to_owned()))
+        } else {
+            None
+        };
+        problem.map_or(Ok(()), |(name, text)| Err(DetectError::param(name, text)))
     }
 
     /// The method's name, for messages.
@@ -326,6 +349,21 @@ mod tests {
         assert_eq!(p.threshold, Threshold::NbPlugin);
         let p = parse(json!({"limit54": [0, 1]}), true).unwrap();
         assert_eq!((p.limit54_cases, p.limit54_period), (0.0, 1));
+    }
+
+    #[test]
+    fn hand_built_parameters_are_checked_too() {
+        let mut p = FarringtonParams::defaults(true);
+        assert_eq!(p.check(), Ok(()));
+        p.w = 30;
+        assert!(
+            matches!(p.check(), Err(DetectError::InvalidParameter { name, .. }) if name == "w")
+        );
+        p.w = 22;
+        let e = p.check();
+        assert!(
+            matches!(e, Err(DetectError::InvalidParameter { name, .. }) if name == "no_periods")
+        );
     }
 
     #[test]
