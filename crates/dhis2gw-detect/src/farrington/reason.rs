@@ -43,7 +43,9 @@ fn source(params: &FarringtonParams, trend: bool) -> String {
     } else {
         format!("{years}, season by season")
     };
-    if trend {
+    if trend && params.no_periods > 1 {
+        format!("{weeks}, and their trend")
+    } else if trend {
         format!("{weeks} and their trend")
     } else {
         weeks
