@@ -14,4 +14,5 @@ mod mappings;
 mod migrations;
 mod pipeline;
 mod queue;
+mod supervision;
 mod users;
