@@ -8,7 +8,6 @@ use std::ops::RangeInclusive;
 
 use crate::method::Input;
 use crate::params::Params;
-use crate::stats::reported;
 use crate::wording::{Cases, Fig, not_reported};
 use crate::{Assessment, DetectError};
 
@@ -90,10 +89,16 @@ impl Cusum {
         if first == 0 {
             return Err(input.too_short("cusum", first, 1));
         }
-        let history = reported(&input.counts()[..first]);
-        let m = history.iter().sum::<f64>() / history.len() as f64;
+        let (weeks, total) = input.counts()[..first]
+            .iter()
+            .flatten()
+            .fold((0usize, 0.0), |(n, total), y| (n + 1, total + y));
+        let m = total / weeks as f64;
         let since = input.week(0);
         let until = input.week(first - 1);
+        // The same for every week of the range: written once.
+        let usual = format!("over the usual {} a week ({since} to {until})", Fig(m));
+        let level = Fig(self.h).to_string();
         let mut sum = 0.0;
         let mut out = Vec::with_capacity(indices.end() + 1 - first);
         for index in indices {
@@ -138,12 +143,10 @@ impl Cusum {
                 score: Some(sum),
                 alarm,
                 reason: format!(
-                    "{}; the excess built up over the usual {} a week ({since} to {until}) is {}, \
-                     {relation} the alert level {} (upper bound {} this week)",
+                    "{}; the excess built up {usual} is {}, {relation} the alert level {level} \
+                     (upper bound {} this week)",
                     Cases(y),
-                    Fig(m),
                     Fig(sum),
-                    Fig(self.h),
                     Fig(bound)
                 ),
             });

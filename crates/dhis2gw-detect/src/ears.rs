@@ -177,13 +177,11 @@ impl Ears {
     }
 
     fn window_text(&self, input: &Input, base: &Baseline, index: usize) -> String {
-        wording::window(
-            self.baseline,
-            base.summary.n,
-            input.week(base.first),
-            input.week(base.last),
-            base.last + 1 == index,
-        )
+        // Weeks are named only for a guarded window: stepping weeks is not free, and this runs
+        // for every assessed week.
+        let span =
+            (base.last + 1 != index).then(|| (input.week(base.first), input.week(base.last)));
+        wording::window(self.baseline, base.summary.n, span)
     }
 
     /// The part of the C3 score that week `index` contributes: max(0, C2 − 1), 0 when the week

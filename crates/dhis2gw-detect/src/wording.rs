@@ -44,25 +44,21 @@ impl fmt::Display for Fig {
     }
 }
 
-/// "the 7 weeks before" when the window ends right before the week, else "the 7 weeks 2026W36
-/// to 2026W42"; "7 weeks" becomes "the 5 reported weeks of …" when some were missing.
-pub(crate) fn window(
-    length: usize,
-    reported: usize,
-    first: IsoWeek,
-    last: IsoWeek,
-    adjacent: bool,
-) -> String {
-    let weeks = if reported == length {
+/// "the 7 weeks before" for a window right before the week (`span` = `None`), else "the 7
+/// weeks 2026W36 to 2026W42"; "7 weeks" becomes "5 reported weeks of the 7" when some were
+/// missing.
+pub(crate) fn window(length: usize, reported: usize, span: Option<(IsoWeek, IsoWeek)>) -> String {
+    use fmt::Write as _;
+    let mut text = if reported == length {
         format!("the {length} weeks")
     } else {
         format!("the {reported} reported weeks of the {length}")
     };
-    if adjacent {
-        format!("{weeks} before")
-    } else {
-        format!("{weeks} {first} to {last}")
-    }
+    let _ = match span {
+        None => write!(text, " before"),
+        Some((first, last)) => write!(text, " {first} to {last}"),
+    };
+    text
 }
 
 /// The sentence for a week that has no report under the "skip" missing-value policy.
