@@ -52,9 +52,11 @@ pub enum Command {
     /// List, show, requeue and purge submission logs.
     #[command(subcommand)]
     Logs(LogsCommand),
-    /// Run a scheduled job once, now.
+    /// Run a scheduled job once, now (recorded in the job runs as `manual`).
     #[command(subcommand)]
     RunJob(JobCommand),
+    /// Show each scheduled job: its cron expression, next firing and last run.
+    Jobs,
     /// Run an outbreak-detection method over a CSV of weekly counts (needs no configuration).
     Detect(DetectArgs),
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod mappings;
 pub mod queue;
 pub mod run;
+pub mod scheduler;
 pub mod state;
 pub mod submissions;
 pub mod supervise;

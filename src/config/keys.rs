@@ -18,7 +18,7 @@ pub enum Kind {
     PgUri,
     /// `redis://…`, `rediss://…` or bare `host:port`.
     RedisAddr,
-    /// 5-field cron expression; empty disables the job.
+    /// Cron expression, 5 fields or 6 with seconds first; empty disables the job.
     Cron,
     /// IANA time zone name.
     TimeZone,
@@ -319,15 +319,17 @@ pub const KEYS: &[KeySpec] = &[
     key(
         "api.sync_cron_expression",
         K::Cron,
-        D::Str("0 */6 * * *"),
-        "When the DHIS2 metadata sync runs (5-field cron, server.timezone); empty disables it.",
-    ),
+        D::Str("0 0-23/6 * * *"),
+        "When the DHIS2 metadata sync job runs (cron in server.timezone: 5 fields, or 6 with seconds first); empty disables it.",
+    )
+    .reloadable(),
     key(
         "api.retry_cron_expression",
         K::Cron,
         D::Str("*/5 * * * *"),
-        "When failed and stuck submissions are re-enqueued; empty disables it.",
-    ),
+        "When the retry job re-enqueues failed and stuck submissions; empty disables it.",
+    )
+    .reloadable(),
     // http
     key(
         "http.body_limit_bytes",
@@ -397,6 +399,42 @@ pub const KEYS: &[KeySpec] = &[
         "Password of the admin created on first start when there are no users; empty prints a random one once to the log.",
     )
     .secret(),
+    // scheduler
+    key(
+        "scheduler.keep_runs_days",
+        K::Int { min: 1, max: 3650 },
+        D::Int(90),
+        "Job runs older than this are deleted from the job_runs table.",
+    )
+    .reloadable(),
+    key(
+        "scheduler.catch_up_secs",
+        K::Int { min: 0, max: 604_800 },
+        D::Int(3600),
+        "At start, the latest firing missed within this many seconds runs once (trigger catch_up); 0 runs none.",
+    ),
+    key(
+        "scheduler.lease_secs",
+        K::Int { min: 5, max: 3600 },
+        D::Int(60),
+        "How long a running job's claim lasts unrenewed (renewed every third of it); a run whose instance stops renewing is marked failed once it lapses.",
+    ),
+    // alerts
+    key(
+        "alerts.cron_expression",
+        K::Cron,
+        D::Str(""),
+        "When the threshold (alert) job runs; empty disables it.",
+    )
+    .reloadable(),
+    // notifications
+    key(
+        "notifications.directory_cron_expression",
+        K::Cron,
+        D::Str(""),
+        "When the recipient directory job runs; empty disables it.",
+    )
+    .reloadable(),
     // log
     key(
         "log.level",

@@ -3,6 +3,7 @@
 //!
 //! Every key, its default and its environment names live in [`keys::KEYS`].
 
+mod cron;
 pub mod keys;
 mod load;
 mod normalize;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use cron::CronExpr;
 pub use load::{ConfigError, ConfigIssue, Loaded, load, load_from_str};
 pub use reference::{reference_table, sample_yaml};
 pub use render::{Change, apply_reloadable, mask, masked_yaml, reload_diff};
@@ -27,6 +29,9 @@ pub struct Settings {
     pub api: ApiSettings,
     pub http: HttpSettings,
     pub auth: AuthSettings,
+    pub scheduler: SchedulerSettings,
+    pub alerts: AlertsSettings,
+    pub notifications: NotificationsSettings,
     pub log: LogSettings,
 }
 
@@ -86,8 +91,8 @@ pub struct ApiSettings {
     pub mapping_import_max_rows: usize,
     pub mapping_import_max_unpacked_bytes: u64,
     pub save_response: bool,
-    pub sync_cron_expression: String,
-    pub retry_cron_expression: String,
+    pub sync_cron_expression: CronExpr,
+    pub retry_cron_expression: CronExpr,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +111,23 @@ pub struct AuthSettings {
     pub login_max_failures: u32,
     pub login_window_secs: u64,
     pub initial_admin_password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerSettings {
+    pub keep_runs_days: u32,
+    pub catch_up_secs: u64,
+    pub lease_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertsSettings {
+    pub cron_expression: CronExpr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationsSettings {
+    pub directory_cron_expression: CronExpr,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -105,17 +105,9 @@ fn redis_addr(raw: &Value) -> Result<Value, String> {
 }
 
 fn cron(raw: &Value) -> Result<Value, String> {
-    let text = as_text(raw)?.trim().to_owned();
-    if text.is_empty() {
-        return Ok(Value::from(text));
-    }
-    if text.split_whitespace().count() != 5 {
-        return Err(format!(
-            "expected 5 cron fields (minute hour day month weekday), got {text:?}"
-        ));
-    }
-    croner::Cron::from_str(&text).map_err(|e| format!("not a cron expression ({e}): {text:?}"))?;
-    Ok(Value::from(text))
+    let text = as_text(raw)?;
+    let parsed = super::cron::CronExpr::parse(&text)?;
+    Ok(Value::from(parsed.as_str()))
 }
 
 fn time_zone(raw: &Value) -> Result<Value, String> {

@@ -133,20 +133,22 @@ pub async fn fetch_page<T: DeserializeOwned>(
     page: u32,
     page_size: u32,
 ) -> Result<Page<T>, Dhis2Error> {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("fields", &fields_for(collection))
-        .append_pair("paging", "true")
-        .append_pair("page", &page.to_string())
-        .append_pair("pageSize", &page_size.to_string())
-        .append_pair("order", "id:asc");
-    if let Some(since) = since {
-        let since = since.format("%Y-%m-%dT%H:%M:%S%.3f");
-        query.append_pair("filter", &format!("lastUpdated:ge:{since}"));
-    }
-    let mut body = client
-        .get_json(&format!("{collection}?{}", query.finish()))
-        .await?;
+    // Built in a block of its own: the serializer is not Send, and the future must be.
+    let path = {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("fields", &fields_for(collection))
+            .append_pair("paging", "true")
+            .append_pair("page", &page.to_string())
+            .append_pair("pageSize", &page_size.to_string())
+            .append_pair("order", "id:asc");
+        if let Some(since) = since {
+            let since = since.format("%Y-%m-%dT%H:%M:%S%.3f");
+            query.append_pair("filter", &format!("lastUpdated:ge:{since}"));
+        }
+        format!("{collection}?{}", query.finish())
+    };
+    let mut body = client.get_json(&path).await?;
     let unreadable = |reason: String| Dhis2Error::Unparsable {
         status: 200,
         body: String::new(),

@@ -262,3 +262,14 @@ impl From<crate::mappings::MappingError> for ApiError {
         }
     }
 }
+
+impl From<crate::scheduler::SchedulerError> for ApiError {
+    fn from(err: crate::scheduler::SchedulerError) -> Self {
+        use crate::scheduler::SchedulerError as E;
+        match err {
+            E::UnknownJob(_) => ApiError::not_found(err.to_string()),
+            E::AlreadyRunning { .. } => ApiError::conflict(err.to_string()),
+            E::Pool(_) | E::Db(_) => ApiError::unavailable("PostgreSQL", &err),
+        }
+    }
+}

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod logs;
 pub mod mappings;
 pub mod policy;
@@ -36,6 +37,8 @@ pub enum Tag {
     Logs,
     /// Mappings from submitters' keys to DHIS2 metadata.
     Mappings,
+    /// Scheduled jobs: schedules, runs, run now.
+    Jobs,
 }
 
 /// Every API of the daemon; a new resource adds its API struct here.
@@ -46,6 +49,7 @@ type Apis = (
     aggregate::SubmissionApi,
     logs::LogsApi,
     mappings::MappingsApi,
+    jobs::JobsApi,
 );
 
 fn apis(state: &AppState) -> Apis {
@@ -57,6 +61,7 @@ fn apis(state: &AppState) -> Apis {
         aggregate::SubmissionApi { state: state() },
         logs::LogsApi { state: state() },
         mappings::MappingsApi { state: state() },
+        jobs::JobsApi { state: state() },
     )
 }
 

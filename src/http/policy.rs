@@ -11,7 +11,7 @@
 //!     rule("GET", "/api/v2/things/{uid}", READERS),
 //! ```
 //! The access levels are the constants below (`PUBLIC`, `ANY_ROLE`, `READERS`, `SUBMITTERS`,
-//! `ADMIN`). The test `users::route_role_matrix` walks the OpenAPI document and fails for a
+//! `ADMIN`, `OPERATORS`). The test `users::route_role_matrix` walks the OpenAPI document and fails for a
 //! route without a line, and checks each role against it. Finer rules that depend on the object
 //! (a submitter requeues only its own submissions, a user changes only its own password) stay
 //! in the handler, which gets the caller as `auth: ApiAuth`.
@@ -36,6 +36,8 @@ pub const READERS: Access = ANY_ROLE;
 /// Submitting data and requeueing submissions.
 pub const SUBMITTERS: Access = Access::Roles(&[Role::Admin, Role::Submitter]);
 pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
+/// Operations pages (scheduled jobs): admins and viewers, not submitters.
+pub const OPERATORS: Access = Access::Roles(&[Role::Admin, Role::Viewer]);
 
 /// One role decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,10 @@ pub const RULES: &[Rule] = &[
     rule("GET",    "/api/v2/mappings/export/excel-template", READERS),
     rule("POST",   "/api/v2/mappings/import/csv",         ADMIN),
     rule("POST",   "/api/v2/mappings/import/excel",       ADMIN),
+    // scheduled jobs
+    rule("GET",    "/api/v2/jobs",                        OPERATORS),
+    rule("GET",    "/api/v2/jobs/{name}/runs",            OPERATORS),
+    rule("POST",   "/api/v2/jobs/{name}/run",             ADMIN),
 ];
 
 /// The prefix every rule lives under; other paths (health, OpenAPI, swagger) are not guarded.
