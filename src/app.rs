@@ -11,6 +11,7 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use tokio::sync::watch;
 
 use crate::config::Settings;
+use crate::scheduler::Scheduler;
 use crate::state::AppState;
 use crate::supervise::{self, DEAD_TASK_LINGER, Stop, TaskOutput, Tasks};
 use crate::{db, http, queue};
@@ -75,6 +76,18 @@ impl Application {
         let submissions = self.state.submissions().clone();
         self.supervise("delivery workers", move |stop| async move {
             submissions.run_background(stop).await
+        });
+        // The cron jobs; each firing is claimed in PostgreSQL, so every instance runs this.
+        let scheduler = Scheduler::new(
+            self.state.scheduler().clone(),
+            self.state.settings_receiver(),
+        );
+        let grace = self.state.settings().shutdown_grace();
+        self.supervise("scheduler", move |mut stop| async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            };
+            scheduler.run(stopped, grace).await;
         });
     }
 

@@ -60,6 +60,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Token(c) => with_runtime(|| commands::user::run_token(loaded.settings, c)),
         Command::Logs(c) => with_runtime(|| commands::logs::run(loaded.settings, c)),
         Command::RunJob(c) => with_runtime(|| commands::run_job::run(loaded.settings, c)),
+        Command::Jobs => with_runtime(|| commands::run_job::list(loaded.settings)),
         Command::Detect(_) => unreachable!("detect runs before the configuration is loaded"),
     }
 }

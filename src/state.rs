@@ -9,6 +9,7 @@ use crate::auth::AuthCache;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::queue::RedisClients;
+use crate::scheduler::{Jobs, Runs, SystemClock, instance_id};
 use crate::submissions::Submissions;
 use crate::supervise::TaskHealth;
 
@@ -26,11 +27,22 @@ pub struct Inner {
     pub auth_cache: Arc<AuthCache>,
     /// Which supervised background task died, if one did (`/ready` shows it).
     pub tasks: TaskHealth,
+    /// Claims and runs scheduled jobs for this instance (the scheduler, the jobs API).
+    pub scheduler: Arc<Runs>,
 }
 
 impl AppState {
     pub fn new(settings: watch::Receiver<Arc<Settings>>, db: Pool, redis: RedisClients) -> Self {
         let submissions = Submissions::new(settings.clone(), db.clone(), &redis);
+        let lease_secs = settings.borrow().scheduler.lease_secs;
+        let jobs = Jobs::new(settings.clone(), submissions.clone());
+        let scheduler = Arc::new(Runs::new(
+            db.clone(),
+            Arc::new(SystemClock),
+            Arc::new(jobs),
+            instance_id(),
+            lease_secs,
+        ));
         AppState(Arc::new(Inner {
             settings,
             db,
@@ -39,6 +51,7 @@ impl AppState {
             submissions,
             auth_cache: Arc::default(),
             tasks: TaskHealth::default(),
+            scheduler,
         }))
     }
 
@@ -53,6 +66,15 @@ impl AppState {
 
     pub fn auth_cache(&self) -> &Arc<AuthCache> {
         &self.0.auth_cache
+    }
+
+    /// The settings channel, for tasks that react to a reload.
+    pub fn settings_receiver(&self) -> watch::Receiver<Arc<Settings>> {
+        self.0.settings.clone()
+    }
+
+    pub fn scheduler(&self) -> &Arc<Runs> {
+        &self.0.scheduler
     }
 
     pub fn tasks(&self) -> &TaskHealth {

@@ -258,3 +258,56 @@ async fn a_disabled_job_never_runs() {
     assert_eq!(job.count(), 0);
     assert_eq!(s.next_firing(), None);
 }
+
+#[tokio::test]
+async fn a_reload_changes_the_schedule_without_a_restart() {
+    let mut settings = settings_with("*/5 * * * *", chrono_tz::Tz::UTC).await;
+    settings.api.retry_cron_expression = CronExpr::disabled();
+    let pool = pool(&settings);
+    let clock = ManualClock::new(at("2026-12-07T10:01:00Z"));
+    let runs = Arc::new(Runs::new(
+        pool.clone(),
+        Arc::new(clock.clone()),
+        Arc::new(SharedJob(Arc::new(TestJob::default()))),
+        "a:1".into(),
+        60,
+    ));
+    let (tx, rx) = watch::channel(Arc::new(settings.clone()));
+    let scheduler = Scheduler::new(runs, rx);
+    assert_eq!(scheduler.next_firing(), None);
+    // What SIGHUP does: the reloaded settings are published on the channel.
+    settings.api.retry_cron_expression = CronExpr::parse("*/5 * * * *").unwrap();
+    tx.send(Arc::new(settings)).unwrap();
+    assert_eq!(scheduler.next_firing(), Some(at("2026-12-07T10:05:00Z")));
+}
+
+#[tokio::test]
+async fn runs_older_than_keep_runs_days_are_purged() {
+    let settings = settings_with("*/5 * * * *", chrono_tz::Tz::UTC).await;
+    let pool = pool(&settings);
+    let client = pool.get().await.unwrap();
+    for days in [settings.scheduler.keep_runs_days + 1, 1] {
+        client
+            .execute(
+                "INSERT INTO job_runs (job, scheduled_for, trigger, instance, started_at, \
+                   finished_at, outcome) VALUES ('sync', $1, 'schedule', 'old:1', $1, $1, 'ok')",
+                &[&(at("2026-12-07T10:00:00Z") - Duration::days(i64::from(days)))],
+            )
+            .await
+            .unwrap();
+    }
+    let clock = ManualClock::new(at("2026-12-07T10:01:00Z"));
+    let mut s = instance(
+        &settings,
+        &pool,
+        &clock,
+        &Arc::new(TestJob::default()),
+        "a:1",
+    );
+    s.fire_due(at("2026-12-07T10:02:00Z")).await;
+    assert_eq!(
+        runs_of(&pool, "sync").await.len(),
+        1,
+        "the run older than the limit is gone"
+    );
+}
