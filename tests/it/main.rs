@@ -14,5 +14,6 @@ mod mappings;
 mod migrations;
 mod pipeline;
 mod queue;
+mod scheduler;
 mod supervision;
 mod users;
