@@ -100,14 +100,14 @@ impl IsoWeek {
         week1_monday + 7 * (i64::from(self.week) - 1)
     }
 
-    /// The week whose Monday is day number `monday`: its ISO year is the year of its Thursday.
+    /// The week whose Monday is day number `monday`: its ISO year is the calendar year of its
+    /// Thursday, and since week 1 holds the year's first Thursday, the week number is that
+    /// Thursday's day of the year (from 0) divided by 7, plus 1.
     fn from_monday_day(monday: i64) -> Self {
-        let year = civil_year(monday + 3);
-        let jan4 = days_from_civil(year, 1, 4);
-        let week1_monday = jan4 - weekday_from_monday(jan4);
+        let (year, day_of_year) = year_and_day_of_year(monday + 3);
         Self {
             year: i32::try_from(year).expect("weeks stay within a few thousand years"),
-            week: u32::try_from((monday - week1_monday) / 7 + 1).expect("a week number"),
+            week: u32::try_from(day_of_year / 7 + 1).expect("a week number"),
         }
     }
 }
@@ -123,16 +123,23 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The calendar year holding day number `days` (H. Hinnant's `civil_from_days`, year only).
-fn civil_year(days: i64) -> i64 {
+/// The calendar year holding day number `days`, and the day's place in it (0 = 1 January)
+/// (H. Hinnant's `civil_from_days`, whose years start on 1 March).
+fn year_and_day_of_year(days: i64) -> (i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    yoe + era * 400 + i64::from(month <= 2)
+    let from_march = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let year = yoe + era * 400;
+    // 1 March is day 306 of the March-based year; January and February belong to the next
+    // calendar year.
+    if from_march >= 306 {
+        (year + 1, from_march - 306)
+    } else {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        (year, from_march + 59 + i64::from(leap))
+    }
 }
 
 /// 0 for Monday … 6 for Sunday (1970-01-01 was a Thursday).
