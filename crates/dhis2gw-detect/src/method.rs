@@ -221,7 +221,7 @@ impl Method {
             Self::Ears(e) => e.assess_at(input, index),
             Self::Historical(h) => h.assess_at(input, index),
             Self::Percentile(h) => h.assess_at(input, index),
-            Self::Farrington(f) => farrington::assess(&input.as_series(), input.week(index), f),
+            Self::Farrington(f) => farrington::assess(input.as_series(), input.week(index), f),
             Self::Cusum(c) => Ok(c
                 .assess_range(input, index..=index)?
                 .pop()
@@ -256,10 +256,9 @@ impl Method {
 
 /// A series as a method sees it: counts after the missing-value policy, plus the population.
 pub(crate) struct Input<'a> {
-    series: &'a WeeklySeries,
-    counts: Cow<'a, [Option<f64>]>,
+    /// The series itself under `skip`; a copy with zeros for missing weeks under `zero`.
+    series: Cow<'a, WeeklySeries>,
     population: Option<&'a WeeklySeries>,
-    missing: MissingPolicy,
 }
 
 impl<'a> Input<'a> {
@@ -278,30 +277,26 @@ impl<'a> Input<'a> {
                 });
             }
         }
-        let counts = match missing {
-            MissingPolicy::Skip => Cow::Borrowed(series.counts()),
-            MissingPolicy::Zero => Cow::Owned(
+        let series = match missing {
+            MissingPolicy::Skip => Cow::Borrowed(series),
+            MissingPolicy::Zero => Cow::Owned(WeeklySeries::new(
+                series.start(),
                 series
                     .counts()
                     .iter()
                     .map(|c| Some(c.unwrap_or(0.0)))
                     .collect(),
-            ),
+            )),
         };
-        Ok(Self {
-            series,
-            counts,
-            population,
-            missing,
-        })
+        Ok(Self { series, population })
     }
 
     pub(crate) fn counts(&self) -> &[Option<f64>] {
-        &self.counts
+        self.series.counts()
     }
 
     pub(crate) fn count(&self, index: usize) -> Option<f64> {
-        self.counts[index]
+        self.series.counts()[index]
     }
 
     pub(crate) fn week(&self, index: usize) -> IsoWeek {
@@ -317,13 +312,8 @@ impl<'a> Input<'a> {
     }
 
     /// The counts after the policy as a series, for the modules that take one.
-    fn as_series(&self) -> Cow<'_, WeeklySeries> {
-        match self.missing {
-            MissingPolicy::Skip => Cow::Borrowed(self.series),
-            MissingPolicy::Zero => {
-                Cow::Owned(WeeklySeries::new(self.series.start(), self.counts.to_vec()))
-            }
-        }
+    fn as_series(&self) -> &WeeklySeries {
+        &self.series
     }
 
     /// The error for a week that needs `needed` weeks of history when it has `index`.
