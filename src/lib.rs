@@ -3,6 +3,7 @@
 //!
 //! The module map and the flow of a request are drawn in `docs/ARCHITECTURE.md`.
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -1,5 +1,6 @@
 //! PostgreSQL: the connection pool, the embedded migrations, and one file per table group.
 
+pub mod alert_rules;
 pub mod job_runs;
 pub mod mappings;
 pub mod metadata;
