@@ -97,13 +97,6 @@ impl Doubling {
         let counts = input.counts();
         let latest = &counts[index + 1 - w..=index];
         let before = &counts[index + 1 - 2 * w..=index - w];
-        let span = |n: usize| {
-            if n == 1 {
-                "the week".to_owned()
-            } else {
-                format!("the {n} weeks")
-            }
-        };
         let mut assessment = Assessment {
             week,
             count,
@@ -117,14 +110,10 @@ impl Doubling {
             assessment.reason = not_reported(week);
             return Ok(assessment);
         }
-        if before.iter().any(Option::is_none) || latest.iter().any(Option::is_none) {
+        if before.iter().chain(latest).any(Option::is_none) {
+            let first = input.week(index + 1 - 2 * w);
             assessment.reason = format!(
-                "{} before had a week with no report, so a doubling cannot be judged",
-                if w == 1 {
-                    "The week".to_owned()
-                } else {
-                    format!("The {w} weeks")
-                }
+                "A week from {first} to {week} has no report, so a doubling cannot be judged"
             );
             return Ok(assessment);
         }
@@ -135,29 +124,31 @@ impl Doubling {
         assessment.upper_bound = Some(bound);
         assessment.score = (then > 0.0).then(|| now / then);
         assessment.alarm = now >= bound;
-        let (now_text, then_text) = (Cases(now), Cases(then));
-        let scope = if w == 1 {
-            String::new()
+        // "6 cases" / "12 cases in the 3 weeks"; "of the week before" / "of the 3 weeks before".
+        let (scope, earlier) = if w == 1 {
+            (String::new(), "the week".to_owned())
         } else {
-            format!(" in {}", span(w))
+            (format!(" in the {w} weeks"), format!("the {w} weeks"))
         };
         assessment.reason = if assessment.alarm {
             format!(
-                "{now_text}{scope}, at least double the {then_text} of {} before",
-                span(w)
+                "{}{scope}, at least double the {} of {earlier} before",
+                Cases(now),
+                Cases(then)
+            )
+        } else if now >= 2.0 * then {
+            format!(
+                "{}{scope}, fewer than the {} needed for an alert",
+                Cases(now),
+                Fig(self.min_cases)
             )
         } else {
             format!(
-                "{now_text}{scope}, less than double the {then_text} of {} before",
-                span(w)
+                "{}{scope}, less than double the {} of {earlier} before",
+                Cases(now),
+                Cases(then)
             )
         };
-        if !assessment.alarm && now >= 2.0 * then {
-            assessment.reason = format!(
-                "{now_text}{scope}, fewer than the {} needed for an alert",
-                Fig(self.min_cases)
-            );
-        }
         Ok(assessment)
     }
 }

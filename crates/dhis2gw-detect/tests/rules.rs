@@ -214,3 +214,58 @@ fn a_reason_says_what_happened_in_one_sentence() {
         a.reason
     );
 }
+
+#[test]
+fn doubling_over_three_weeks_compares_sums() {
+    let m = method("doubling", json!({"weeks": 3}));
+    let doubled = series(
+        "2026W1",
+        &[
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(2.0),
+            Some(0.0),
+            Some(4.0),
+        ],
+    );
+    let a = last(&m, &doubled, MissingPolicy::Skip);
+    assert_eq!(
+        (a.expected, a.upper_bound, a.alarm),
+        (Some(3.0), Some(6.0), true)
+    );
+    assert_eq!(
+        a.reason,
+        "6 cases in the 3 weeks, at least double the 3 cases of the 3 weeks before"
+    );
+    let not = series(
+        "2026W1",
+        &[
+            Some(1.0),
+            Some(1.0),
+            Some(2.0),
+            Some(2.0),
+            Some(0.0),
+            Some(4.0),
+        ],
+    );
+    assert!(!last(&m, &not, MissingPolicy::Skip).alarm);
+    let short = series(
+        "2026W1",
+        &[Some(1.0), Some(1.0), Some(2.0), Some(2.0), Some(0.0)],
+    );
+    let err = m
+        .assess(&short, week("2026W5")..=week("2026W5"), MissingPolicy::Skip)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DetectError::NotEnoughHistory {
+                needed: 5,
+                available: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
