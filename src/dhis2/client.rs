@@ -119,6 +119,12 @@ impl Dhis2Client {
         })
     }
 
+    /// The HTTP client with the credentials and timeouts, for the calls of sibling modules
+    /// (`analytics.rs`, `tracker_alerts.rs`).
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// `"dataValueSets"` → `"<base>/api/dataValueSets"` (a leading `/` or `api/` is dropped).
     pub fn api_url(&self, path: &str) -> String {
         join(&self.api_root, path)

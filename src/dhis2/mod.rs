@@ -1,6 +1,8 @@
 //! Typed DHIS2 Web API client (reqwest) and the parsers of every response shape DHIS2 2.36-2.41+
 //! sends. What is sent and how each version's answer is read: `docs/dhis2.md`.
 
+pub mod analytics;
+pub mod analytics_grid;
 mod body;
 pub mod client;
 pub mod error;
@@ -8,6 +10,7 @@ pub mod import_summary;
 pub mod metadata;
 mod response;
 mod summary_fields;
+pub mod tracker_alerts;
 pub mod tracker_report;
 mod url;
 mod wire;
