@@ -119,6 +119,11 @@ fn sparse_series_with_many_zeros_agrees_with_r() {
 }
 
 #[test]
+fn rare_disease_with_flat_baselines_agrees_with_r() {
+    assert_eq!(agree_with_r("rare"), 816);
+}
+
+#[test]
 fn short_history_agrees_with_r() {
     assert_eq!(agree_with_r("short"), 84);
 }
