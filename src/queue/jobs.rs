@@ -289,6 +289,22 @@ impl JobQueue {
         Ok(())
     }
 
+    /// When the earliest job waiting for a later retry falls due; None when none waits.
+    pub async fn next_scheduled(&self) -> Result<Option<DateTime<Utc>>, QueueError> {
+        // [id, score] of the lowest score; the score is the due time in ms.
+        let first: Vec<String> = self
+            .client()
+            .zrange(self.keys[4].as_str(), 0, 0, None, false, None, true)
+            .await?;
+        let Some(score) = first.get(1) else {
+            return Ok(None);
+        };
+        let due_ms = score
+            .parse::<f64>()
+            .map_err(|_| QueueError::Shape(format!("scheduled score {score:?}")))?;
+        Ok(DateTime::from_timestamp_millis(due_ms as i64))
+    }
+
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {
         let client = self.client();
         let pending: u64 = client.llen(self.keys[1].as_str()).await?;

@@ -94,13 +94,13 @@ impl InFlight {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    fn insert(&self, lease: &Lease) {
+    pub(super) fn insert(&self, lease: &Lease) {
         self.0
             .lock()
             .expect("in-flight lock")
             .insert(lease.id, lease.token.clone());
     }
-    fn remove(&self, id: i64) {
+    pub(super) fn remove(&self, id: i64) {
         self.0.lock().expect("in-flight lock").remove(&id);
     }
     fn leases(&self) -> Vec<Lease> {
@@ -357,7 +357,7 @@ impl<H: JobHandler> WorkerPool<H> {
     }
 }
 
-fn settle_of(outcome: Outcome) -> Settle {
+pub(super) fn settle_of(outcome: Outcome) -> Settle {
     match outcome {
         Outcome::Done => Settle::Ack,
         Outcome::RetryAt(due) => Settle::RetryAt(due),

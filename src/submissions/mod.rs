@@ -1,12 +1,14 @@
 //! The submission pipeline: validate and map, log in PostgreSQL, enqueue, deliver to DHIS2,
 //! record, retry, reconcile. Handlers and the CLI use [`Submissions`]; `app.rs` runs its
-//! background part ([`Submissions::run_background`]: workers and reconciler).
+//! background part ([`Submissions::run_background`]: workers and reconciler); the integration
+//! tests deliver with [`Submissions::run_pending`] instead (`drain.rs`).
 //!
 //! Flow and statuses: `docs/submissions.md`; Redis layout: `docs/queue.md`.
 
 pub mod accept;
 pub mod aggregate;
 pub mod deliver;
+mod drain;
 pub mod error;
 pub mod inserter;
 pub mod logs;
@@ -17,6 +19,7 @@ pub mod retry;
 pub mod tracker;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
@@ -62,6 +65,8 @@ struct Inner {
     in_flight: InFlight,
     /// Mappings per namespace, emptied on every change (LISTEN/NOTIFY).
     mappings: Arc<MappingCache>,
+    /// Set by [`Submissions::deliver_only_on_request`]: no delivery workers.
+    on_request_only: AtomicBool,
 }
 
 impl Submissions {
@@ -91,6 +96,7 @@ impl Submissions {
             reconcile_now,
             in_flight: InFlight::default(),
             mappings: Arc::new(MappingCache::default()),
+            on_request_only: AtomicBool::new(false),
         }))
     }
 
@@ -144,9 +150,33 @@ impl Submissions {
     /// running deliveries finish within `server.shutdown_grace_secs`. Never fails: a Redis or
     /// PostgreSQL outage is logged and waited out.
     pub async fn run_background(&self, shutdown: watch::Receiver<bool>) {
+        let reconciler = tokio::spawn(
+            self.reconciler()
+                .run(self.0.reconcile_now.clone(), shutdown.clone()),
+        );
+        if self.0.on_request_only.load(Ordering::Relaxed) {
+            tracing::info!("no delivery workers: deliveries run when asked (run_pending)");
+            let _ = reconciler.await;
+            return;
+        }
         let settings = self.settings();
+        let pool = self.worker_pool(&settings);
+        tracing::info!(
+            max_concurrent = settings.server.max_concurrent,
+            rate_limit_per_second = settings.server.rate_limit_per_second,
+            queue = %self.0.queue.keys()[1],
+            "delivery workers started"
+        );
+        pool.run(shutdown).await;
+        let _ = reconciler.await;
+        tracing::info!("delivery workers stopped");
+    }
+
+    /// The delivery workers of this instance, as configured by `settings` (the limits read at
+    /// start; the rate limit follows SIGHUP).
+    fn worker_pool(&self, settings: &Settings) -> WorkerPool<Deliverer> {
         let rate_settings = self.0.settings.clone();
-        let pool = WorkerPool {
+        WorkerPool {
             queue: self.0.queue.clone(),
             handler: Arc::new(Deliverer::new(self.0.db.clone(), self.0.settings.clone())),
             config: WorkerConfig {
@@ -167,19 +197,6 @@ impl Submissions {
                 settings.server.max_concurrent,
                 Box::new(move || rate_settings.borrow().server.rate_limit_per_second),
             ),
-        };
-        tracing::info!(
-            max_concurrent = settings.server.max_concurrent,
-            rate_limit_per_second = settings.server.rate_limit_per_second,
-            queue = %self.0.queue.keys()[1],
-            "delivery workers started"
-        );
-        let reconciler = tokio::spawn(
-            self.reconciler()
-                .run(self.0.reconcile_now.clone(), shutdown.clone()),
-        );
-        pool.run(shutdown).await;
-        let _ = reconciler.await;
-        tracing::info!("delivery workers stopped");
+        }
     }
 }
