@@ -100,6 +100,14 @@ use Kind as K;
 
 const AUTH_METHODS: &[&[&str]] = &[&["basic"], &["pat", "token", "apitoken"]];
 const MAPPING_SCHEMES: &[&[&str]] = &[&["CODE"], &["UID"], &["NAME"]];
+const SMTP_TLS_MODES: &[&[&str]] = &[
+    &["starttls"],
+    &["tls", "smtps", "implicit"],
+    &["plain", "none"],
+];
+const SMS_PROVIDERS: &[&[&str]] = &[&["none"], &["dhis2"], &["http"]];
+const SMS_HTTP_METHODS: &[&[&str]] = &[&["POST"], &["GET"], &["PUT"]];
+const SMS_HTTP_CONTENT_TYPES: &[&[&str]] = &[&["form"], &["json"]];
 
 pub const KEYS: &[KeySpec] = &[
     // database
@@ -427,12 +435,405 @@ pub const KEYS: &[KeySpec] = &[
         "When the threshold (alert) job runs; empty disables it.",
     )
     .reloadable(),
+    key(
+        "alerts.org_unit_roots",
+        K::List,
+        D::EmptyList,
+        "Org unit UIDs the alert run looks under (the analytics `ou` boundaries; each rule's level is taken below them). Empty: the run is skipped as not configured.",
+    )
+    .reloadable(),
+    key(
+        "alerts.refetch_weeks",
+        K::Int { min: 1, max: 52 },
+        D::Int(4),
+        "Recent weeks every run fetches again from DHIS2 analytics, since late reports change them; older weeks come from the history kept in PostgreSQL.",
+    )
+    .reloadable(),
+    key(
+        "alerts.facility_level",
+        K::Int { min: 0, max: 10 },
+        D::Int(0),
+        "Org unit level of the facility drill-down of one_case and cluster alerts; 0 means the level below the rule's.",
+    )
+    .reloadable(),
+    key(
+        "alerts.analytics_max_cells",
+        K::Int { min: 100, max: 10_000_000 },
+        D::Int(50000),
+        "Most values asked of DHIS2 analytics in one call (DHIS2's default row limit is 50 000); larger pulls are split.",
+    )
+    .reloadable(),
+    key(
+        "alerts.concurrency",
+        K::Int { min: 1, max: 64 },
+        D::Int(8),
+        "DHIS2 calls the alert run makes at once (analytics parts, drill-downs, tracker writes).",
+    )
+    .reloadable(),
+    key(
+        "alerts.capture_base_url",
+        K::Str,
+        D::Str(""),
+        "Base URL of the DHIS2 that holds the alert program, for the Capture link of each alert; empty uses api.dhis2_base_url.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_program",
+        K::Str,
+        D::Str("xDsAFnQMmeU"),
+        "UID of the DHIS2 tracker program alerts are enrolled in.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_tracked_entity_type",
+        K::Str,
+        D::Str("QH1LBzGrk5g"),
+        "UID of the tracked entity type of an alert.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_program_stage",
+        K::Str,
+        D::Str(""),
+        "UID of the program stage of the alert's event (week, rule, count, expected, upper bound, facilities); empty sends no event.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_attribute_date",
+        K::Str,
+        D::Str("YDUOTtNQm99"),
+        "Tracked entity attribute: the alert's date.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_attribute_source",
+        K::Str,
+        D::Str("CJkJraokrXn"),
+        "Tracked entity attribute: the alert's source (alerts.dhis2_source_value).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_source_value",
+        K::Str,
+        D::Str("PHEOC_WATCH"),
+        "Value of the source attribute.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_attribute_verification",
+        K::Str,
+        D::Str("d1AUyuOOo62"),
+        "Tracked entity attribute: the verification status (alerts.dhis2_verification_value).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_verification_value",
+        K::Str,
+        D::Str("VERIFICATION_STATUS_PENDING"),
+        "Value of the verification status attribute of a new alert.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_attribute_disease",
+        K::Str,
+        D::Str("kAI5cvh9Tmd"),
+        "Tracked entity attribute: the disease code (the rule's disease_code).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_attribute_alert_number",
+        K::Str,
+        D::Str("rfg6oQYBIKk"),
+        "Tracked entity attribute: the alert number, from its generate endpoint when it has a pattern, else dhis2gw's own sequence.",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_data_element_week",
+        K::Str,
+        D::Str(""),
+        "Event data element: the ISO week (empty: not sent).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_data_element_rule",
+        K::Str,
+        D::Str(""),
+        "Event data element: the rule and method (empty: not sent).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_data_element_count",
+        K::Str,
+        D::Str(""),
+        "Event data element: the week's cases (empty: not sent).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_data_element_expected",
+        K::Str,
+        D::Str(""),
+        "Event data element: the expected value (empty: not sent).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_data_element_upper_bound",
+        K::Str,
+        D::Str(""),
+        "Event data element: the upper bound (empty: not sent).",
+    )
+    .reloadable(),
+    key(
+        "alerts.dhis2_data_element_facilities",
+        K::Str,
+        D::Str(""),
+        "Event data element: the facilities with cases (empty: not sent).",
+    )
+    .reloadable(),
+    key(
+        "alerts.original_one_suspected_diseases",
+        K::List,
+        D::EmptyList,
+        "The original threshold-alert program's one_suspected_diseases (data element UIDs), read only by `dhis2gw alert-rules import-original`: each becomes a one_case rule.",
+    )
+    .env("one_suspected_diseases")
+    .reloadable(),
+    key(
+        "alerts.original_doubling_cases_diseases",
+        K::List,
+        D::EmptyList,
+        "The original's doubling_cases_diseases (data element UIDs), read only by `alert-rules import-original`: each becomes a doubling rule.",
+    )
+    .env("doubling_cases_diseases")
+    .reloadable(),
+    key(
+        "alerts.original_increase_1_5x_diseases",
+        K::List,
+        D::EmptyList,
+        "The original's increase_1_5x_diseases (data element UIDs), read only by `alert-rules import-original`: each becomes a ratio_to_mean rule (k 1.5, weeks 3).",
+    )
+    .env("increase_1_5x_diseases")
+    .reloadable(),
+    key(
+        "alerts.original_cluster_of_diseases",
+        K::List,
+        D::EmptyList,
+        "The original's cluster_of_diseases (uid_N items), read only by `alert-rules import-original`: each becomes a cluster rule with threshold N.",
+    )
+    .env("cluster_of_diseases")
+    .reloadable(),
+    key(
+        "alerts.original_anthrax_endemic",
+        K::List,
+        D::EmptyList,
+        "The original's anthrax_endemic (district UIDs), read only by `alert-rules import-original`: the anthrax one_case rule gets a doubling override in each.",
+    )
+    .env("anthrax_endemic")
+    .reloadable(),
+    key(
+        "alerts.original_anthrax_data_element",
+        K::Str,
+        D::Str("zBFmdwpO2LZ"),
+        "The data element the original hard-codes as anthrax, which alerts.original_anthrax_endemic applies to.",
+    )
+    .reloadable(),
     // notifications
     key(
         "notifications.directory_cron_expression",
         K::Cron,
         D::Str(""),
         "When the recipient directory job runs; empty disables it.",
+    )
+    .reloadable(),
+    key(
+        "notifications.user_groups",
+        K::List,
+        D::EmptyList,
+        "DHIS2 user group ids whose members are the recipient directory; empty leaves the directory job unconfigured.",
+    )
+    .reloadable(),
+    key(
+        "notifications.default_country_code",
+        K::Str,
+        D::Str(""),
+        "Country calling code (digits, e.g. 260) that turns a national phone number into E.164; empty accepts only numbers given with +.",
+    )
+    .reloadable(),
+    key(
+        "notifications.max_level_above",
+        K::Int { min: 0, max: 10 },
+        D::Int(1),
+        "How many org unit levels above an alert's org unit a user may be assigned and still be notified (0: the org unit itself).",
+    )
+    .reloadable(),
+    key(
+        "notifications.max_attempts",
+        K::Int { min: 1, max: 100 },
+        D::Int(8),
+        "Attempts of one delivery (email, SMS or Telegram message) before it is failed.",
+    )
+    .reloadable(),
+    key(
+        "notifications.static_recipients",
+        K::List,
+        D::EmptyList,
+        "Recipients besides the directory, each `channel:address`, optionally followed by disease codes or data elements separated by spaces (only those alerts), e.g. `email:epi@example.org MEASLES`.",
+    )
+    .reloadable(),
+    key(
+        "notifications.templates_dir",
+        K::Str,
+        D::Str("/etc/dhis2gw/templates"),
+        "Directory of message templates overriding the built-in wording (`<kind>.<part>`, see docs/notifications.md).",
+    )
+    .reloadable(),
+    key(
+        "notifications.smtp_host",
+        K::Str,
+        D::Str(""),
+        "SMTP server for email; empty disables the email channel.",
+    )
+    .reloadable(),
+    key(
+        "notifications.smtp_port",
+        K::Int { min: 0, max: 65535 },
+        D::Int(0),
+        "SMTP port; 0 picks the usual one for notifications.smtp_tls (587, 465 or 25).",
+    )
+    .reloadable(),
+    key(
+        "notifications.smtp_tls",
+        K::Enum(SMTP_TLS_MODES),
+        D::Str("starttls"),
+        "starttls (upgrade a plain connection), tls (implicit TLS, usually port 465) or plain (a local relay only).",
+    )
+    .reloadable(),
+    key(
+        "notifications.smtp_ca_file",
+        K::Str,
+        D::Str(""),
+        "PEM file of a CA to trust for the SMTP server's certificate besides the system's (a private relay); empty: the system's only.",
+    )
+    .reloadable(),
+    key(
+        "notifications.smtp_user",
+        K::Str,
+        D::Str(""),
+        "SMTP user name; empty sends without authentication.",
+    )
+    .reloadable(),
+    key(
+        "notifications.smtp_password",
+        K::Str,
+        D::Str(""),
+        "SMTP password.",
+    )
+    .secret()
+    .reloadable(),
+    key(
+        "notifications.smtp_from_address",
+        K::Str,
+        D::Str(""),
+        "The From address of alert emails (required when smtp_host is set).",
+    )
+    .reloadable(),
+    key(
+        "notifications.smtp_from_name",
+        K::Str,
+        D::Str("dhis2gw alerts"),
+        "The From display name of alert emails.",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_provider",
+        K::Enum(SMS_PROVIDERS),
+        D::Str("none"),
+        "none, dhis2 (DHIS2's POST /api/sms/outbound) or http (the gateway described by the sms_http_* keys).",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_http_method",
+        K::Enum(SMS_HTTP_METHODS),
+        D::Str("POST"),
+        "HTTP method of the SMS gateway request.",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_http_url",
+        K::Str,
+        D::Str(""),
+        "SMS gateway URL; may contain {to}, {message} and {secret} (URL-encoded when substituted).",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_http_body",
+        K::Str,
+        D::Str(""),
+        "SMS gateway body template with {to}, {message} and {secret}: form fields `a={to}&b={message}` or a JSON document (values JSON-escaped).",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_http_content_type",
+        K::Enum(SMS_HTTP_CONTENT_TYPES),
+        D::Str("form"),
+        "How the body template is encoded: form (application/x-www-form-urlencoded) or json.",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_http_headers",
+        K::List,
+        D::EmptyList,
+        "Extra request headers, each `Name: value` ({secret} is substituted).",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_http_success_contains",
+        K::Str,
+        D::Str(""),
+        "Text the gateway's answer must contain to count as accepted, besides a 2xx status; empty: any 2xx.",
+    )
+    .reloadable(),
+    key(
+        "notifications.sms_secret",
+        K::Str,
+        D::Str(""),
+        "The SMS gateway's secret (API key, certificate), substituted for {secret}; usually given as sms_secret_file.",
+    )
+    .secret()
+    .reloadable(),
+    key(
+        "notifications.sms_max_segments",
+        K::Int { min: 1, max: 10 },
+        D::Int(2),
+        "Longest SMS in segments (160 GSM characters, 153 each when split); longer texts are cut.",
+    )
+    .reloadable(),
+    key(
+        "notifications.telegram_bot_token",
+        K::Str,
+        D::Str(""),
+        "Telegram bot token; empty disables the Telegram channel.",
+    )
+    .secret()
+    .reloadable(),
+    key(
+        "notifications.telegram_api_url",
+        K::Url,
+        D::Str("https://api.telegram.org/"),
+        "Telegram Bot API base URL (a self-hosted telegram-bot-api, or a test fake).",
+    )
+    .reloadable(),
+    key(
+        "notifications.telegram_broadcast_chat_ids",
+        K::List,
+        D::EmptyList,
+        "Telegram group chat ids (numeric, e.g. -1001234567890) that get a message for every alert.",
+    )
+    .reloadable(),
+    key(
+        "notifications.telegram_per_second",
+        K::Int { min: 1, max: 1000 },
+        D::Int(30),
+        "Telegram messages per second in all, per instance (Telegram's limit is 30).",
     )
     .reloadable(),
     // log

@@ -123,11 +123,89 @@ pub struct SchedulerSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertsSettings {
     pub cron_expression: CronExpr,
+    /// The alert run's settings (`docs/alerts.md`, "The alert run").
+    pub org_unit_roots: Vec<String>,
+    pub refetch_weeks: u32,
+    pub facility_level: u8,
+    pub analytics_max_cells: u64,
+    pub concurrency: u32,
+    pub capture_base_url: String,
+    pub dhis2_program: String,
+    pub dhis2_tracked_entity_type: String,
+    pub dhis2_program_stage: String,
+    pub dhis2_attribute_date: String,
+    pub dhis2_attribute_source: String,
+    pub dhis2_source_value: String,
+    pub dhis2_attribute_verification: String,
+    pub dhis2_verification_value: String,
+    pub dhis2_attribute_disease: String,
+    pub dhis2_attribute_alert_number: String,
+    pub dhis2_data_element_week: String,
+    pub dhis2_data_element_rule: String,
+    pub dhis2_data_element_count: String,
+    pub dhis2_data_element_expected: String,
+    pub dhis2_data_element_upper_bound: String,
+    pub dhis2_data_element_facilities: String,
+    /// The original threshold-alert program's rule lists, read only by `dhis2gw alert-rules
+    /// import-original` (not by the alert run).
+    pub original_one_suspected_diseases: Vec<String>,
+    pub original_doubling_cases_diseases: Vec<String>,
+    pub original_increase_1_5x_diseases: Vec<String>,
+    /// `uid_N` items.
+    pub original_cluster_of_diseases: Vec<String>,
+    /// District org unit UIDs.
+    pub original_anthrax_endemic: Vec<String>,
+    pub original_anthrax_data_element: String,
+}
+
+/// How the SMTP connection is secured (`notifications.smtp_tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    Starttls,
+    Tls,
+    Plain,
+}
+
+/// Who sends SMS (`notifications.sms_provider`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    None,
+    Dhis2,
+    Http,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationsSettings {
     pub directory_cron_expression: CronExpr,
+    pub user_groups: Vec<String>,
+    pub default_country_code: String,
+    pub max_level_above: u32,
+    pub max_attempts: u32,
+    pub static_recipients: Vec<String>,
+    pub templates_dir: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_ca_file: String,
+    pub smtp_user: String,
+    pub smtp_password: String,
+    pub smtp_from_address: String,
+    pub smtp_from_name: String,
+    pub sms_provider: SmsProvider,
+    pub sms_http_method: String,
+    pub sms_http_url: String,
+    pub sms_http_body: String,
+    pub sms_http_content_type: String,
+    pub sms_http_headers: Vec<String>,
+    pub sms_http_success_contains: String,
+    pub sms_secret: String,
+    pub sms_max_segments: u32,
+    pub telegram_bot_token: String,
+    pub telegram_api_url: String,
+    pub telegram_broadcast_chat_ids: Vec<String>,
+    pub telegram_per_second: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,12 +1,16 @@
 //! PostgreSQL: the connection pool, the embedded migrations, and one file per table group.
 
 pub mod alert_rules;
+pub mod alerts;
+pub mod analytics_cache;
+pub mod console_sessions;
 pub mod job_runs;
 pub mod mappings;
 pub mod metadata;
 pub mod migrate;
 pub mod notify;
 pub mod pool;
+pub mod queue_stats;
 pub mod redacted;
 pub mod submissions;
 pub mod tokens;

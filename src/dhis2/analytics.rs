@@ -6,7 +6,9 @@
 use dhis2gw_detect::IsoWeek;
 use futures::StreamExt as _;
 
-use super::analytics_grid::{AnalyticsError, AnalyticsGrid, analytics_conflict, parse_analytics_grid};
+use super::analytics_grid::{
+    AnalyticsError, AnalyticsGrid, analytics_conflict, parse_analytics_grid,
+};
 use super::client::Dhis2Client;
 use super::response::{error_for_status, is_failure_status};
 use super::wire::send;

@@ -40,7 +40,9 @@ impl AnalyticsGrid {
 pub enum AnalyticsError {
     /// E7144: the analytics tables were never generated (or were dropped); data appear after
     /// DHIS2's analytics table job ran.
-    #[error("DHIS2 analytics tables are not generated (run DHIS2's analytics table job): {message}")]
+    #[error(
+        "DHIS2 analytics tables are not generated (run DHIS2's analytics table job): {message}"
+    )]
     TablesNotGenerated { message: String },
     /// E7128 (or "max limit" text): the query would give more rows than DHIS2 allows.
     #[error("the analytics query exceeds DHIS2's row limit: {message}")]
@@ -114,10 +116,7 @@ pub fn parse_analytics_grid(body: &str) -> Result<AnalyticsGrid, AnalyticsError>
         ));
     };
     let mut grid = AnalyticsGrid::default();
-    if let Some(items) = value
-        .pointer("/metaData/items")
-        .and_then(Value::as_object)
-    {
+    if let Some(items) = value.pointer("/metaData/items").and_then(Value::as_object) {
         for (id, item) in items {
             if let Some(name) = item.get("name").and_then(Value::as_str) {
                 grid.names.insert(id.clone(), name.to_owned());
