@@ -5,9 +5,14 @@
 //! the alert's DHIS2 confirmation; the rows it writes are the system of record, and a Redis queue
 //! holds the deliveries in flight, rebuilt from PostgreSQL by a reconciler as for submissions.
 
+pub mod email;
 pub mod error;
 pub mod matching;
 pub mod notice;
+pub mod send;
+pub mod sms;
+pub mod telegram;
+pub mod templates;
 
 pub use error::NotifyError;
 pub use notice::{AlertKind, AlertNotice, plan_deliveries};
