@@ -213,33 +213,27 @@ pub async fn run(
     }
 
     // Facility drill-down for the alerts that list facilities.
-    let drills = futures::stream::iter(
-        new_ids
-            .iter()
-            .filter(|(_, _, a)| matches!(a.method.name(), "one_case" | "cluster")),
-    )
-    .map(|(id, rule, a)| {
-        let client = &client;
-        let level = if s.facility_level > 0 {
-            s.facility_level
-        } else {
-            rule.level + 1
-        };
-        async move {
-            let f = drill_down(
-                client,
-                &rule.data_element,
-                &a.org_unit,
-                &week.to_string(),
-                level,
-            )
-            .await;
-            (*id, f)
-        }
-    })
-    .buffer_unordered(concurrency)
-    .collect::<Vec<_>>()
-    .await;
+    let drill_jobs: Vec<(i64, String, String, u8)> = new_ids
+        .iter()
+        .filter(|(_, _, a)| matches!(a.method.name(), "one_case" | "cluster"))
+        .map(|(id, rule, a)| {
+            let level = if s.facility_level > 0 {
+                s.facility_level
+            } else {
+                rule.level + 1
+            };
+            (*id, rule.data_element.clone(), a.org_unit.clone(), level)
+        })
+        .collect();
+    let drills = futures::stream::iter(drill_jobs)
+        .map(|(id, de, ou, level)| {
+            let client = client.clone();
+            let week = week.to_string();
+            async move { (id, drill_down(&client, &de, &ou, &week, level).await) }
+        })
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await;
     let mut drill_failed = 0;
     {
         let db = pool.get().await?;
@@ -260,10 +254,11 @@ pub async fn run(
         alerts::due_for_dhis2(&db, 100_000).await?
     };
     let mode = TrackerMode::from_settings(&settings.api);
-    let results = futures::stream::iter(due.iter())
+    let alerts_settings = std::sync::Arc::new(s.clone());
+    let results = futures::stream::iter(due)
         .map(|a| {
-            let client = &client;
-            async move { (a.id, write_alert(pool, client, s, mode, a).await) }
+            let (pool, client, s) = (pool.clone(), client.clone(), alerts_settings.clone());
+            async move { (a.id, write_alert(&pool, &client, &s, mode, &a).await) }
         })
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()

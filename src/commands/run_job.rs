@@ -32,8 +32,16 @@ pub enum JobCommand {
         #[arg(long)]
         full: bool,
     },
-    /// The outbreak-alert run (not part of this dhis2gw yet: recorded as skipped).
-    Threshold,
+    /// The outbreak-alert run: pull the enabled rules' weekly data from DHIS2 analytics, judge
+    /// the week, record each new alert once and write it to DHIS2's tracker.
+    Threshold {
+        /// Evaluate and print what would fire; write nothing anywhere.
+        #[arg(long)]
+        dry_run: bool,
+        /// The ISO week to assess (e.g. 2026W47); default the last complete week.
+        #[arg(long)]
+        week: Option<dhis2gw_detect::IsoWeek>,
+    },
     /// The notification recipient directory (not part of this dhis2gw yet: recorded as skipped).
     Directory,
 }
@@ -55,7 +63,14 @@ impl JobCommand {
                     ..JobOptions::default()
                 },
             ),
-            JobCommand::Threshold => (JobName::Threshold, JobOptions::default()),
+            JobCommand::Threshold { dry_run, week } => (
+                JobName::Threshold,
+                JobOptions {
+                    dry_run,
+                    week,
+                    ..JobOptions::default()
+                },
+            ),
             JobCommand::Directory => (JobName::Directory, JobOptions::default()),
         }
     }
@@ -127,7 +142,59 @@ fn print_counts(job: JobName, counts: &Map<String, Value>, dry_run: bool) {
                 );
             }
         }
-        JobName::Threshold | JobName::Directory => {}
+        JobName::Threshold => print_threshold(counts, dry_run),
+        JobName::Directory => {}
+    }
+}
+
+/// The alert run's summary; a dry run's table of what would fire.
+fn print_threshold(counts: &Map<String, Value>, dry_run: bool) {
+    let number = |key: &str| counts.get(key).and_then(Value::as_u64).unwrap_or(0);
+    let week = counts.get("week").and_then(Value::as_str).unwrap_or("");
+    println!(
+        "week {week}: {} rule(s), {} series, {} evaluated, {} alarm(s)",
+        number("rules"),
+        number("series"),
+        number("evaluated"),
+        number("alarms")
+    );
+    if dry_run {
+        println!(
+            "{:<28} {:<28} {:<8} {:<14} {:>7} {:>8}  REASON",
+            "DISEASE", "ORG UNIT", "WEEK", "METHOD", "COUNT", "BOUND"
+        );
+        let rows = counts.get("would_fire").and_then(Value::as_array);
+        for r in rows.into_iter().flatten() {
+            let text = |k: &str| r[k].as_str().unwrap_or("").to_owned();
+            let num = |k: &str| r[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_default();
+            println!(
+                "{:<28} {:<28} {:<8} {:<14} {:>7} {:>8}  {}",
+                text("disease"),
+                text("org_unit"),
+                text("week"),
+                text("method"),
+                num("count"),
+                num("upper_bound"),
+                text("reason")
+            );
+        }
+    } else {
+        println!(
+            "alerts: {} new, {} already known; DHIS2: {} confirmed, {} failed, {} pending",
+            number("alerts_new"),
+            number("alerts_known"),
+            number("dhis2_confirmed"),
+            number("dhis2_failed"),
+            number("dhis2_pending")
+        );
+    }
+    for e in counts
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        println!("error: {}", e.as_str().unwrap_or(""));
     }
 }
 

@@ -149,9 +149,12 @@ pub async fn fetch_weekly(
     while !pending.is_empty() {
         let batch = std::mem::take(&mut pending);
         let mut answers = futures::stream::iter(batch)
-            .map(|q| async move {
-                let answer = client.analytics(&q).await;
-                (q, answer)
+            .map(|q| {
+                let client = client.clone();
+                async move {
+                    let answer = client.analytics(&q).await;
+                    (q, answer)
+                }
             })
             .buffer_unordered(concurrency.max(1));
         while let Some((q, answer)) = answers.next().await {

@@ -75,6 +75,8 @@ pub struct JobOptions {
     pub dry_run: bool,
     /// `sync` only: fetch everything and remove what DHIS2 no longer has.
     pub full: bool,
+    /// `threshold` only: the ISO week to assess instead of the last complete one.
+    pub week: Option<dhis2gw_detect::IsoWeek>,
 }
 
 /// What a job that ran (or chose not to) reports.
@@ -118,11 +120,33 @@ impl JobRunner for Jobs {
             match job {
                 JobName::Sync => run_sync(&settings, &submissions, options).await,
                 JobName::Retry => run_retry(&submissions, options).await,
-                JobName::Threshold => Ok(not_configured("the outbreak-alert run")),
+                JobName::Threshold => run_threshold(&settings, &submissions, options).await,
                 JobName::Directory => Ok(not_configured("the notification recipient directory")),
             }
         })
     }
+}
+
+/// The outbreak-alert run (`alerts::run`); skipped, saying why, when `alerts.*` lacks what it
+/// needs.
+async fn run_threshold(
+    settings: &Settings,
+    submissions: &Submissions,
+    options: JobOptions,
+) -> anyhow::Result<JobReport> {
+    let report = crate::alerts::run::run(
+        submissions.db(),
+        settings,
+        crate::alerts::run::RunOptions {
+            dry_run: options.dry_run,
+            week: options.week,
+        },
+    )
+    .await?;
+    Ok(JobReport {
+        skipped: report.skipped,
+        counts: report.counts,
+    })
 }
 
 /// A job whose service dhis2gw does not have yet: recorded as skipped, saying so.

@@ -7,6 +7,7 @@
 //! standalone. Faults (error statuses, proxy pages, delays, hangs, dropped connections) can be
 //! injected on the two data endpoints.
 
+mod analytics;
 mod app;
 mod auth;
 mod catalog;
@@ -31,6 +32,7 @@ mod routes;
 pub mod seed;
 mod state;
 mod store;
+pub mod surveillance;
 mod system;
 mod tracker;
 mod tracker_import;
@@ -117,7 +119,11 @@ struct HandleInner {
 /// Binds `addr` (port 0 picks a free port) and serves the simulator in a tokio task.
 pub async fn start(cfg: SimConfig, addr: SocketAddr) -> anyhow::Result<SimHandle> {
     let version = Dhis2Version::parse(&cfg.version)?;
-    let catalog = catalog_json::build(cfg.seed).context("invalid simulator seed")?;
+    let seed = match cfg.seed.surveillance.clone() {
+        Some(s) => s.extend(cfg.seed),
+        None => cfg.seed,
+    };
+    let catalog = catalog_json::build(seed).context("invalid simulator seed")?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot bind the DHIS2 simulator to {addr}"))?;

@@ -7,7 +7,7 @@ use poem::http::Method;
 use super::not_found::no_handler;
 use super::request::Ctx;
 use super::webmessage::WebMessage;
-use super::{data_value_read, data_values, metadata, system, tracker};
+use super::{analytics, data_value_read, data_values, metadata, system, tracker};
 
 /// True for the endpoints faults apply to: the two data-delivery POSTs.
 pub fn is_data_endpoint(method: &Method, segments: &[&str]) -> bool {
@@ -36,6 +36,8 @@ pub fn dispatch(ctx: &Ctx) -> Response {
         ["dataValueSets"] if post => data_values::post(ctx),
         ["dataValueSets"] if get => data_value_read::get(ctx),
         ["tracker"] if post => tracker::post(ctx),
+        ["analytics"] if get => analytics::get(ctx),
+        ["trackedEntityAttributes", id, "generate"] if get => analytics::generate(ctx, id),
         ["tracker", "jobs", id] if get => tracker::job(ctx, id),
         ["tracker", "jobs", id, "report"] if get => tracker::job_report(ctx, id),
         [name] if get && metadata::is_collection(&ctx.state.catalog, name) => {
@@ -57,7 +59,9 @@ fn is_known_path(ctx: &Ctx, segments: &[&str]) -> bool {
         }
         ["system", "tasks" | "taskSummaries", _, _]
         | ["tracker", "jobs", _]
-        | ["tracker", "jobs", _, "report"] => true,
+        | ["tracker", "jobs", _, "report"]
+        | ["analytics"]
+        | ["trackedEntityAttributes", _, "generate"] => true,
         [name] | [name, _] => collection(name),
         _ => false,
     }

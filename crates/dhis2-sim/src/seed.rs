@@ -30,6 +30,9 @@ pub struct Seed {
     pub tracked_entity_types: Vec<TrackedEntityType>,
     #[serde(default)]
     pub programs: Vec<Program>,
+    /// Generated surveillance data (`surveillance.rs`): hierarchy, diseases, weekly counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surveillance: Option<super::surveillance::Surveillance>,
 }
 
 fn default_system_name() -> String {

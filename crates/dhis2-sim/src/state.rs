@@ -28,6 +28,7 @@ pub struct SimState {
     pub data: Mutex<DataStore>,
     pub tracker: Mutex<TrackerStore>,
     pub jobs: Mutex<JobBoard>,
+    pub analytics: super::analytics::AnalyticsSwitches,
     pub connections: ConnectionRegistry,
     /// Flips to true on shutdown; hung requests wait on it.
     pub shutdown: watch::Receiver<bool>,
@@ -59,6 +60,7 @@ impl SimState {
             data: Mutex::default(),
             tracker: Mutex::default(),
             jobs: Mutex::default(),
+            analytics: Default::default(),
             connections,
             shutdown,
         }

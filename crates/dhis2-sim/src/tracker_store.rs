@@ -16,6 +16,14 @@ impl TrackerStore {
             .is_some_and(|uids| uids.contains(uid))
     }
 
+    /// The UIDs stored of a type.
+    pub fn uids(&self, kind: TrackerType) -> Vec<String> {
+        self.objects
+            .get(&kind)
+            .map(|u| u.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     pub fn insert(&mut self, kind: TrackerType, uid: &str) {
         self.objects.entry(kind).or_default().insert(uid.to_owned());
     }
