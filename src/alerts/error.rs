@@ -27,9 +27,20 @@ pub enum AlertError {
     /// The write would break a uniqueness rule.
     #[error("{field}: {message}")]
     Conflict { field: String, message: String },
-    /// A CSV file with invalid rows; nothing was written.
-    #[error("{} invalid row(s), nothing imported; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
-    Rows(Vec<RowError>),
+    /// A CSV file with invalid rows; nothing was written. The report lists every problem.
+    #[error(
+        "{} of {} rows are invalid; nothing was imported; first: {}",
+        .0.invalid,
+        .0.total,
+        .0.errors.first().map(|e| e.to_string()).unwrap_or_default()
+    )]
+    InvalidRows(Box<crate::alerts::rules_csv::ImportReport>),
+    /// The file cannot be read as CSV at all (encoding, quoting, header).
+    #[error("{0}")]
+    BadFile(String),
+    /// The file has more rows than an import takes.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("database unavailable: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
     #[error("database error: {0}")]
@@ -37,10 +48,34 @@ pub enum AlertError {
 }
 
 impl AlertError {
+    /// A field's problem.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),
             message: message.into(),
+        }
+    }
+}
+
+impl From<crate::mappings::MappingError> for AlertError {
+    /// The CSV reader is the mappings import's; its file-level errors keep their wording.
+    fn from(e: crate::mappings::MappingError) -> Self {
+        use crate::mappings::MappingError as E;
+        match e {
+            E::TooLarge(message) => Self::TooLarge(message),
+            E::EmptyFile => Self::BadFile("the file is empty: it needs a header line".into()),
+            other => Self::BadFile(other.to_string()),
+        }
+    }
+}
+
+impl AlertError {
+    /// PostgreSQL is down or unreachable (503 rather than 500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Pool(_) => true,
+            Self::Db(e) => crate::submissions::error::is_connection_error(e),
+            _ => false,
         }
     }
 }

@@ -415,3 +415,71 @@ pub async fn delete(pool: &Pool, id: i64) -> Result<(), AlertError> {
         Err(AlertError::NotFound(id.to_string()))
     }
 }
+
+/// What an import does to one rule.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// A new rule.
+    Insert(RuleFields),
+    /// An existing rule gets these fields.
+    Update { id: i64, fields: RuleFields },
+    /// An existing rule already is what the import says.
+    Unchanged { id: i64 },
+}
+
+impl Change {
+    /// The change that makes `existing` (if any) into `fields`.
+    pub fn to(existing: Option<&AlertRuleRow>, fields: RuleFields) -> Change {
+        match existing {
+            None => Change::Insert(fields),
+            Some(row) if RuleFields::from(row) == fields => Change::Unchanged { id: row.id },
+            Some(row) => Change::Update { id: row.id, fields },
+        }
+    }
+}
+
+/// How many rules each kind of change touches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl Counts {
+    pub fn of(changes: &[Change]) -> Counts {
+        let mut c = Counts::default();
+        for change in changes {
+            match change {
+                Change::Insert(_) => c.inserted += 1,
+                Change::Update { .. } => c.updated += 1,
+                Change::Unchanged { .. } => c.unchanged += 1,
+            }
+        }
+        c
+    }
+}
+
+/// Applies an import's changes in one transaction: all of them or none.
+pub async fn apply(pool: &Pool, changes: &[Change]) -> Result<(), AlertError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    for change in changes {
+        match change {
+            Change::Insert(fields) => {
+                db::insert(&tx, None, fields)
+                    .await
+                    .map_err(|e| conflict(e, fields))?;
+            }
+            Change::Update { id, fields } => {
+                db::update(&tx, *id, fields)
+                    .await
+                    .map_err(|e| conflict(e, fields))?
+                    .ok_or_else(|| AlertError::NotFound(id.to_string()))?;
+            }
+            Change::Unchanged { .. } => {}
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -208,3 +208,20 @@ pub async fn delete(db: &impl GenericClient, id: i64) -> Result<bool, tokio_post
         .await?
         > 0)
 }
+
+impl From<&AlertRuleRow> for RuleFields {
+    fn from(r: &AlertRuleRow) -> Self {
+        RuleFields {
+            name: r.name.clone(),
+            data_element: r.data_element.clone(),
+            disease_code: r.disease_code.clone(),
+            rule_type: r.rule_type.clone(),
+            params: r.params.clone(),
+            level: r.level,
+            overrides: r.overrides.clone(),
+            missing_policy: r.missing_policy.clone(),
+            severity: r.severity.clone(),
+            enabled: r.enabled,
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! service and map its result; errors become HTTP only in [`error`].
 
 pub mod aggregate;
+pub mod alert_rules;
 pub mod auth;
 pub mod error;
 pub mod health;
@@ -39,6 +40,8 @@ pub enum Tag {
     Mappings,
     /// Scheduled jobs: schedules, runs, run now.
     Jobs,
+    /// Alert rules: which disease is checked with which detection method.
+    AlertRules,
 }
 
 /// Every API of the daemon; a new resource adds its API struct here.
@@ -50,6 +53,7 @@ type Apis = (
     logs::LogsApi,
     mappings::MappingsApi,
     jobs::JobsApi,
+    alert_rules::AlertRulesApi,
 );
 
 fn apis(state: &AppState) -> Apis {
@@ -62,6 +66,7 @@ fn apis(state: &AppState) -> Apis {
         logs::LogsApi { state: state() },
         mappings::MappingsApi { state: state() },
         jobs::JobsApi { state: state() },
+        alert_rules::AlertRulesApi { state: state() },
     )
 }
 

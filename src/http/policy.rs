@@ -102,6 +102,14 @@ pub const RULES: &[Rule] = &[
     rule("GET",    "/api/v2/jobs",                        OPERATORS),
     rule("GET",    "/api/v2/jobs/{name}/runs",            OPERATORS),
     rule("POST",   "/api/v2/jobs/{name}/run",             ADMIN),
+    // alert rules: admins write, viewers read, submitters nothing
+    rule("GET",    "/api/v2/alert-rules",                 OPERATORS),
+    rule("POST",   "/api/v2/alert-rules",                 ADMIN),
+    rule("GET",    "/api/v2/alert-rules/{id}",            OPERATORS),
+    rule("PUT",    "/api/v2/alert-rules/{id}",            ADMIN),
+    rule("DELETE", "/api/v2/alert-rules/{id}",            ADMIN),
+    rule("POST",   "/api/v2/alert-rules/import/csv",      ADMIN),
+    rule("GET",    "/api/v2/alert-rules/export/csv",      OPERATORS),
 ];
 
 /// The prefix every rule lives under; other paths (health, OpenAPI, swagger) are not guarded.
