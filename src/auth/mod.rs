@@ -12,6 +12,7 @@ pub mod api_tokens;
 pub mod authenticate;
 pub mod bootstrap;
 pub mod cache;
+pub mod console_session;
 pub mod credentials;
 mod error;
 pub mod jwt;

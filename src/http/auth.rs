@@ -2,9 +2,9 @@
 //!
 //! [`guard`] runs around every request: under `/api/v2` it looks the route up in
 //! [`policy`](crate::http::policy) (deny by default), authenticates the `Authorization` header
-//! (Basic, Bearer JWT or `Token <hex>`) and checks the role, before any handler runs. Handlers
-//! that need the caller take `auth: ApiAuth`, which also puts the three security schemes in the
-//! OpenAPI document.
+//! (Basic, Bearer JWT or `Token <hex>`; without one, the console's session cookie) and checks
+//! the role, before any handler runs. Handlers that need the caller take `auth: ApiAuth`, which
+//! also puts the four security schemes in the OpenAPI document.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub struct ApiAuth(pub Principal);
 pub const BASIC_SCHEME: &str = "BasicAuth";
 pub const BEARER_SCHEME: &str = "BearerAuth";
 pub const TOKEN_SCHEME: &str = "TokenAuth";
+pub const COOKIE_SCHEME: &str = "CookieAuth";
 
 impl<'a> ApiExtractor<'a> for ApiAuth {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
@@ -77,10 +78,22 @@ impl<'a> ApiExtractor<'a> for ApiAuth {
                 "`Authorization: Token <40 hex characters>` from POST /api/v2/users/getToken.",
             ),
         );
+        registry.create_security_scheme(
+            COOKIE_SCHEME,
+            scheme(
+                "apiKey",
+                None,
+                Some("dhis2gw_session"),
+                Some("cookie"),
+                None,
+                "The browser console's session cookie (POST /admin/auth/login); every write also \
+                 needs the session's `X-CSRF-Token` header.",
+            ),
+        );
     }
 
     fn security_schemes() -> Vec<&'static str> {
-        vec![BASIC_SCHEME, BEARER_SCHEME, TOKEN_SCHEME]
+        vec![BASIC_SCHEME, BEARER_SCHEME, TOKEN_SCHEME, COOKIE_SCHEME]
     }
 
     async fn from_request(
@@ -112,6 +125,13 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
+    // The console's session cookie, only when no `Authorization` header is given (see
+    // http/admin/cookie.rs: writes also need its CSRF token).
+    if header.is_none()
+        && let Some(token) = crate::http::admin::cookie::session_token(req)
+    {
+        return crate::http::admin::cookie::authenticate(state, req, &token).await;
+    }
     let credentials = Credentials::parse(header)?;
     let settings = state.settings();
     Ok(auth::authenticate(

@@ -102,6 +102,8 @@ pub const RULES: &[Rule] = &[
     rule("GET",    "/api/v2/jobs",                        OPERATORS),
     rule("GET",    "/api/v2/jobs/{name}/runs",            OPERATORS),
     rule("POST",   "/api/v2/jobs/{name}/run",             ADMIN),
+    // the delivery queue at a glance (console)
+    rule("GET",    "/api/v2/queue/stats",                 OPERATORS),
     // alert rules: admins write, viewers read, submitters nothing
     rule("GET",    "/api/v2/alert-rules",                 OPERATORS),
     rule("POST",   "/api/v2/alert-rules",                 ADMIN),

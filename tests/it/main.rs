@@ -6,6 +6,7 @@ mod support;
 mod aggregate;
 mod auth;
 mod config;
+mod console;
 mod detect_cli;
 mod dhis2_client;
 mod health;

@@ -79,6 +79,9 @@ pub struct LogFilter {
     pub owner: Option<i64>,
     /// Case-insensitive substring of the request, the DHIS2 payload and response, the errors.
     pub text: Option<String>,
+    /// Keyset position: only rows after this one in the list's order (newest first), i.e.
+    /// with `(submitted_at, id)` below it. Not applied to the total.
+    pub after: Option<(DateTime<Utc>, i64)>,
 }
 
 impl LogFilter {
@@ -125,6 +128,15 @@ impl LogFilter {
                 Box::new(pattern),
             );
         }
+        if let Some((at, id)) = self.after {
+            params.push(Box::new(at));
+            params.push(Box::new(id));
+            conditions.push(format!(
+                "(s.submitted_at, s.id) < (${}, ${})",
+                params.len() - 1,
+                params.len()
+            ));
+        }
         let sql = if conditions.is_empty() {
             String::new()
         } else {
@@ -153,15 +165,27 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Submission>, i64), tokio_postgres::Error> {
+    let total = {
+        let unpositioned = LogFilter {
+            after: None,
+            ..filter.clone()
+        };
+        let (clause, params) = unpositioned.where_clause();
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let total: i64 = db
+            .query_one(&format!("SELECT count(*) {FROM} {clause}"), &refs)
+            .await?
+            .get(0);
+        total
+    };
     let (clause, params) = filter.where_clause();
     let refs: Vec<&(dyn ToSql + Sync)> = params
         .iter()
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
         .collect();
-    let total: i64 = db
-        .query_one(&format!("SELECT count(*) {FROM} {clause}"), &refs)
-        .await?
-        .get(0);
     let n = refs.len();
     let mut page_params = refs.clone();
     page_params.push(&limit);
@@ -289,6 +313,21 @@ mod tests {
             "WHERE s.status = $1 AND (u.username = $2 OR s.user_id::text = $2) AND \
              (s.payload::text ILIKE $3 OR s.dhis2_payload ILIKE $3 \
                   OR s.response ILIKE $3 OR s.errors ILIKE $3)"
+        );
+    }
+
+    #[test]
+    fn keyset_position_takes_two_parameters_after_the_others() {
+        let filter = LogFilter {
+            status: Some(Status::Failed),
+            after: Some((DateTime::UNIX_EPOCH, 7)),
+            ..LogFilter::default()
+        };
+        let (sql, params) = filter.where_clause();
+        assert_eq!(params.len(), 3);
+        assert_eq!(
+            sql,
+            "WHERE s.status = $1 AND (s.submitted_at, s.id) < ($2, $3)"
         );
     }
 

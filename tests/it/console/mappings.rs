@@ -1,0 +1,97 @@
+//! The mappings page in Chromium: an import with bad rows is previewed with each row's error
+//! and writes nothing; a good file is previewed, then imported.
+
+use dhis2gw::auth::Role;
+use reqwest::Method;
+
+use super::driver::Browser;
+use super::{NOT_LOGGED_IN, log_in};
+use crate::support::TestApp;
+use crate::support::users::{TestUser, create_user};
+
+async fn mapping_total(app: &TestApp, admin: &TestUser) -> i64 {
+    let (status, body) = app
+        .request(Method::GET, "/api/v2/mappings?page_size=1")
+        .auth(admin.basic())
+        .status_and_json()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["total"].as_i64().unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/mappings/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test]
+async fn console_mappings_import_preview_shows_row_errors_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = create_user(&app, Role::Admin).await;
+    assert_eq!(mapping_total(&app, &admin).await, 0);
+    let browser = Browser::start("mappings_import", 1280).await;
+    log_in(&browser, &app.address, "/admin/mappings", &admin).await;
+
+    let file = browser.find("[data-testid=import-file]").await;
+    browser.send_keys(&file, &fixture("invalid_rows.csv")).await;
+    browser
+        .click_css("form[data-testid=import] button[type=submit]")
+        .await;
+    let report = browser
+        .wait_text("[data-testid=import-report]", "4 invalid")
+        .await;
+    for expected in [
+        "bad UID",
+        "unknown what",
+        "missing data element",
+        "duplicate of row 2",
+    ] {
+        assert!(report.contains(expected), "{expected:?} not in {report}");
+    }
+    browser.screenshot("preview-errors").await;
+    let apply = browser.find("[data-testid=import-apply]").await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('[data-testid=import-apply]').disabled;")
+            .await,
+        serde_json::json!(true)
+    );
+    drop(apply);
+    assert_eq!(
+        mapping_total(&app, &admin).await,
+        0,
+        "a preview writes nothing"
+    );
+
+    // A good file: previewed, then imported on confirmation.
+    let file = browser.find("[data-testid=import-file]").await;
+    browser
+        .send_keys(&file, &fixture("original_11_columns.csv"))
+        .await;
+    browser
+        .click_css("form[data-testid=import] button[type=submit]")
+        .await;
+    browser
+        .wait_text(
+            "[data-testid=import-report]",
+            "Preview (nothing written): 2 rows",
+        )
+        .await;
+    assert_eq!(mapping_total(&app, &admin).await, 0);
+    browser.click_css("[data-testid=import-apply]").await;
+    browser.click_css("[data-testid=confirm-yes]").await;
+    browser
+        .wait_text("[data-testid=import-report]", "Imported: 2 rows")
+        .await;
+    assert_eq!(mapping_total(&app, &admin).await, 2);
+    browser
+        .wait_text("[data-testid=mappings-total]", "2 mappings")
+        .await;
+    // The import answered 422 for the bad file: that failed request is expected.
+    browser
+        .assert_clean(&[NOT_LOGGED_IN, "/api/v2/mappings/import/csv"])
+        .await;
+    browser.close().await;
+}
