@@ -1,0 +1,148 @@
+//! The HTTP edge (poem + poem-openapi): one file per resource. Handlers parse, authorize, call a
+//! service and map its result; errors become HTTP only in [`error`].
+
+pub mod admin;
+pub mod aggregate;
+pub mod alert_rules;
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod jobs;
+pub mod logs;
+pub mod mappings;
+pub mod policy;
+pub mod queue_stats;
+pub mod session;
+pub mod users;
+
+use std::time::Duration;
+
+use poem::http::{StatusCode, header};
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route};
+use poem_openapi::{OpenApiService, Tags};
+
+use crate::state::AppState;
+
+pub use error::{ApiError, ErrorBody, FieldError};
+
+#[derive(Tags)]
+pub enum Tag {
+    /// Liveness and readiness.
+    Health,
+    /// Login, token refresh and logout.
+    Auth,
+    /// User accounts and API tokens.
+    Users,
+    /// Aggregate and tracker submissions to DHIS2.
+    Submissions,
+    /// The submission log: follow, requeue, purge.
+    Logs,
+    /// Mappings from submitters' keys to DHIS2 metadata.
+    Mappings,
+    /// Scheduled jobs: schedules, runs, run now.
+    Jobs,
+    /// Alert rules: which disease is checked with which detection method.
+    AlertRules,
+}
+
+/// Every API of the daemon; a new resource adds its API struct here.
+type Apis = (
+    health::HealthApi,
+    session::SessionApi,
+    users::UsersApi,
+    aggregate::SubmissionApi,
+    logs::LogsApi,
+    mappings::MappingsApi,
+    jobs::JobsApi,
+    queue_stats::QueueStatsApi,
+    alert_rules::AlertRulesApi,
+);
+
+fn apis(state: &AppState) -> Apis {
+    let state = || state.clone();
+    (
+        health::HealthApi { state: state() },
+        session::SessionApi { state: state() },
+        users::UsersApi { state: state() },
+        aggregate::SubmissionApi { state: state() },
+        logs::LogsApi { state: state() },
+        mappings::MappingsApi { state: state() },
+        jobs::JobsApi { state: state() },
+        queue_stats::QueueStatsApi { state: state() },
+        alert_rules::AlertRulesApi { state: state() },
+    )
+}
+
+fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
+    OpenApiService::new(apis(state), "dhis2gw", env!("CARGO_PKG_VERSION")).description(
+        "Gateway that validates, maps, logs and delivers aggregate and tracker data to DHIS2.",
+    )
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi_json(state: &AppState) -> String {
+    api_service(state).spec()
+}
+
+/// Every route of the daemon, with its middleware.
+pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
+    let settings = state.settings();
+    let api = api_service(state);
+    let timeout = Duration::from_secs(settings.http.request_timeout_secs);
+    let body_limit = settings.http.body_limit_bytes;
+    Route::new()
+        .at("/openapi.json", api.spec_endpoint())
+        .nest("/swagger", api.swagger_ui())
+        .nest("/admin", admin::routes(state))
+        .nest("/", api)
+        .around({
+            // Authentication and the role policy of every /api/v2 route (http/policy.rs).
+            let state = state.clone();
+            move |ep, req| auth::guard(state.clone(), ep, req)
+        })
+        .around(move |ep, req| async move {
+            let req = limit_body(req, body_limit).await?;
+            match tokio::time::timeout(timeout, ep.call(req)).await {
+                Ok(result) => result,
+                Err(_) => Err(poem::Error::from_string(
+                    "the request took too long and was abandoned",
+                    StatusCode::SERVICE_UNAVAILABLE,
+                )),
+            }
+        })
+        .with(CatchPanic::new().with_handler(error::panic_response))
+        .catch_all_error(error::json_error)
+        .into_endpoint()
+        .map_to_response()
+}
+
+/// Refuses bodies over `http.body_limit_bytes` with 413: by `Content-Length` when given, else
+/// by reading a chunked body up to the limit.
+async fn limit_body(mut req: Request, limit: usize) -> poem::Result<Request> {
+    let too_large = || {
+        poem::Error::from_string(
+            format!("request body is larger than {limit} bytes (http.body_limit_bytes)"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > limit as u64 => return Err(too_large()),
+        Some(_) => {}
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            let body = req
+                .take_body()
+                .into_bytes_limit(limit)
+                .await
+                .map_err(|_| too_large())?;
+            req.set_body(body);
+        }
+        None => {}
+    }
+    Ok(req)
+}
