@@ -77,6 +77,13 @@ impl Application {
         self.supervise("delivery workers", move |stop| async move {
             submissions.run_background(stop).await
         });
+        // Alert notifications: the queued deliveries and their reconciler.
+        let deliverer = crate::notify::deliver::Deliverer::new(
+            self.state.db().clone(),
+            self.state.redis(),
+            self.state.settings_receiver(),
+        );
+        self.supervise("notification deliveries", move |stop| deliverer.run(stop));
         // The cron jobs; each firing is claimed in PostgreSQL, so every instance runs this.
         let scheduler = Scheduler::new(
             self.state.scheduler().clone(),

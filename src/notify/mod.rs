@@ -5,6 +5,10 @@
 //! the alert's DHIS2 confirmation; the rows it writes are the system of record, and a Redis queue
 //! holds the deliveries in flight, rebuilt from PostgreSQL by a reconciler as for submissions.
 
+pub mod address;
+pub mod attempt;
+pub mod deliver;
+pub mod directory;
 pub mod email;
 pub mod error;
 pub mod matching;
