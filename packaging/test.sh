@@ -7,6 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The console's end-to-end tests (tests/it/console) drive Debian's Chromium through chromedriver.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "== apt-get install chromium chromium-driver (for the console tests)"
+  as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium chromium-driver
+fi
+
 dir=${DHIS2GW_TEST_SERVICES_DIR:-target/test-services}
 # Stop what an earlier run may have left, then start from empty data directories.
 bash packaging/local-services.sh stop --dir "$dir" >/dev/null 2>&1 || true
