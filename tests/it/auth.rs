@@ -13,14 +13,13 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::support::TestApp;
-use crate::support::users::{api_token, call, create_user, login, sql};
+use crate::support::users::{api_token, create_user, login, sql};
 
 pub async fn get_me(app: &TestApp, authorization: Option<&str>) -> reqwest::Response {
-    let mut req = app.client.get(app.url("/api/v2/me"));
-    if let Some(value) = authorization {
-        req = req.header("Authorization", value);
-    }
-    req.send().await.expect("GET /api/v2/me")
+    app.request(Method::GET, "/api/v2/me")
+        .auth_if(authorization)
+        .send()
+        .await
 }
 
 /// Asserts a 401 with the JSON body and the `WWW-Authenticate` header naming the schemes;
@@ -245,7 +244,11 @@ async fn a_deactivated_user_is_refused_by_every_scheme() {
     }
 
     let path = format!("/api/v2/users/{}", user.uid);
-    let response = call(&app, Method::DELETE, &path, &admin.basic(), None).await;
+    let response = app
+        .request(Method::DELETE, &path)
+        .auth(admin.basic())
+        .send()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["user"]["is_active"], false);
@@ -258,12 +261,10 @@ async fn a_deactivated_user_is_refused_by_every_scheme() {
         );
     }
     let refreshed = app
-        .client
-        .post(app.url("/api/v2/auth/refresh"))
+        .request(Method::POST, "/api/v2/auth/refresh")
         .json(&serde_json::json!({"refresh_token": session["refresh_token"]}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_unauthorized(refreshed).await;
     app.stop().await;
 }
@@ -272,20 +273,21 @@ async fn a_deactivated_user_is_refused_by_every_scheme() {
 async fn a_role_outside_the_policy_gets_403_json() {
     let app = TestApp::spawn().await;
     let viewer = create_user(&app, Role::Viewer).await;
-    let response = call(&app, Method::GET, "/api/v2/users", &viewer.basic(), None).await;
+    let response = app
+        .request(Method::GET, "/api/v2/users")
+        .auth(viewer.basic())
+        .send()
+        .await;
     assert_eq!(response.status(), 403);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "forbidden");
     // A path nobody gave a role decision is denied even to admins.
     let admin = create_user(&app, Role::Admin).await;
-    let response = call(
-        &app,
-        Method::GET,
-        "/api/v2/no-such-route",
-        &admin.basic(),
-        None,
-    )
-    .await;
+    let response = app
+        .request(Method::GET, "/api/v2/no-such-route")
+        .auth(admin.basic())
+        .send()
+        .await;
     assert_eq!(response.status(), 403);
     app.stop().await;
 }

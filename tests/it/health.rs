@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use serde_json::Value;
 
 use crate::support::services::PrivateServices;
@@ -26,7 +27,8 @@ async fn health_and_ready_answer_when_everything_is_up() {
     app.stop().await;
 }
 
-/// Polls `/ready` until it answers `status`; returns how long that took.
+/// Polls `/ready` until it answers `status`; returns how long that took (how fast readiness
+/// follows a service going away and coming back is what these tests measure).
 async fn wait_ready_status(app: &TestApp, status: u16, limit: Duration) -> (Duration, Value) {
     let start = Instant::now();
     loop {
@@ -104,7 +106,7 @@ async fn errors_outside_handlers_are_json_too() {
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["code"], "not_found");
 
-    let wrong_method = app.client.delete(app.url("/health")).send().await.unwrap();
+    let wrong_method = app.request(Method::DELETE, "/health").send().await;
     assert_eq!(wrong_method.status(), 405);
     let body: Value = wrong_method.json().await.unwrap();
     assert_eq!(body["code"], "method_not_allowed");
@@ -117,12 +119,10 @@ async fn an_oversize_body_is_413_json() {
     settings.http.body_limit_bytes = 1024;
     let app = TestApp::spawn_with(settings).await;
     let response = app
-        .client
-        .post(app.url("/health"))
+        .request(Method::POST, "/health")
         .body(vec![b'x'; 4096])
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "payload_too_large");

@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use crate::support::process::{Daemon, config_file};
-use crate::support::services::{fresh_database, services};
+use crate::support::services::{migrated_database, services};
 
 async fn daemon_config(extra: &str) -> (tempfile::NamedTempFile, String) {
-    let db = fresh_database().await;
+    let db = migrated_database().await;
     let yaml = format!(
         "database:\n  uri: {db}\nserver:\n  http_port: 0\n  redis_address: {}\n  queue_prefix: t{}\n  shutdown_grace_secs: 5\n{extra}",
         services().redis,

@@ -3,7 +3,7 @@
 use dhis2gw::config::DatabaseSettings;
 use dhis2gw::db;
 
-use crate::support::services::fresh_database;
+use crate::support::services::empty_database;
 
 fn settings(uri: &str) -> DatabaseSettings {
     DatabaseSettings {
@@ -32,7 +32,7 @@ async fn history(uri: &str) -> Vec<(i32, String)> {
 
 #[tokio::test]
 async fn a_fresh_database_gets_every_migration_and_a_rerun_applies_none() {
-    let uri = fresh_database().await;
+    let uri = empty_database().await;
     let pool = db::connect(&settings(&uri)).unwrap();
     assert!(!db::migrate::is_current(&pool).await.unwrap());
 
@@ -52,7 +52,7 @@ async fn a_fresh_database_gets_every_migration_and_a_rerun_applies_none() {
 
 #[tokio::test]
 async fn two_instances_migrating_at_once_write_the_history_once() {
-    let uri = fresh_database().await;
+    let uri = empty_database().await;
     let a = db::connect(&settings(&uri)).unwrap();
     let b = db::connect(&settings(&uri)).unwrap();
     let (ra, rb) = tokio::join!(db::migrate::run(&a), db::migrate::run(&b));
@@ -68,7 +68,7 @@ async fn two_instances_migrating_at_once_write_the_history_once() {
 
 #[tokio::test]
 async fn the_migrate_subcommand_applies_and_is_idempotent() {
-    let uri = fresh_database().await;
+    let uri = empty_database().await;
     let config = crate::support::process::config_file("");
     let path = config.path().to_str().unwrap();
     let first =

@@ -11,18 +11,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
-use crate::support::users::{TestUser, call, create_user, login};
+use crate::support::users::{TestUser, create_user, login};
 
-async fn json_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    assert!(
-        !text.contains("$argon2") && !text.contains("$2b$") && !text.contains("\"password\":"),
-        "a response shows a password or hash: {text}"
-    );
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
+/// A call as `user`; its status and JSON body, which must show no password or hash.
 async fn as_user(
     app: &TestApp,
     user: &TestUser,
@@ -30,7 +21,17 @@ async fn as_user(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    json_of(call(app, method, path, &user.basic(), body).await).await
+    let mut request = app.request(method, path).auth(user.basic());
+    if let Some(body) = &body {
+        request = request.json(body);
+    }
+    let (status, body) = request.status_and_json().await;
+    let text = body.to_string();
+    assert!(
+        !text.contains("$argon2") && !text.contains("$2b$") && !text.contains("\"password\":"),
+        "a response shows a password or hash: {text}"
+    );
+    (status, body)
 }
 
 fn fields(body: &Value) -> Vec<String> {
@@ -366,12 +367,10 @@ async fn passwords_change_with_the_old_one_or_by_an_admin() {
     assert_eq!(status, 200);
     // The password change ended the user's JWT sessions.
     let refreshed = app
-        .client
-        .post(app.url("/api/v2/auth/refresh"))
+        .request(Method::POST, "/api/v2/auth/refresh")
         .json(&json!({"refresh_token": session["refresh_token"]}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(refreshed.status(), 401);
 
     let others = format!("/api/v2/users/{}/password", other.uid);

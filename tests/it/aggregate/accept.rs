@@ -4,6 +4,7 @@
 use dhis2gw::auth::Role;
 use dhis2gw::config::MappingScheme;
 use dhis2gw::db::mappings::{self, MappingFields};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::pipeline::{
@@ -270,12 +271,10 @@ async fn only_submitters_and_admins_submit() {
     assert_eq!(response.status(), 403);
     let anonymous = env
         .app
-        .client
-        .post(env.app.url("/api/v2/aggregate"))
+        .request(Method::POST, "/api/v2/aggregate")
         .json(&body)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(anonymous.status(), 401);
     assert!(anonymous.headers().contains_key("WWW-Authenticate"));
     let response = env.post(&env.admin, "/api/v2/aggregate", &body, None).await;
@@ -283,13 +282,11 @@ async fn only_submitters_and_admins_submit() {
     // Basic auth works too, as the original's clients use it.
     let basic = env
         .app
-        .client
-        .post(env.app.url("/api/v2/aggregate"))
-        .header("Authorization", env.submitter.user.basic())
+        .request(Method::POST, "/api/v2/aggregate")
+        .auth(env.submitter.user.basic())
         .json(&body)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(basic.status(), 200);
 }
 
@@ -299,7 +296,8 @@ async fn a_changed_mapping_applies_to_the_next_submissions() {
     let body = aggregate_body("202401", json!({"MAL_SUSP": 1}));
     let first = env.submit(&body).await;
     assert_eq!(first["payload"]["dataValues"][0]["dataElement"], MAL_SUSP);
-    // Mappings are cached per namespace; a change (here straight in SQL) empties the cache.
+    // Mappings are cached per namespace; a change (here straight in SQL) empties the cache by
+    // NOTIFY, moments after the commit, so the test polls until a submission sees it.
     let sql = users::sql(&env.app).await;
     sql.execute(
         "UPDATE dhis2_mappings SET dataelement = $1 WHERE code = 'MAL_SUSP'",

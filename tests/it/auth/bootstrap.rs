@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use dhis2gw::auth::Role;
+use reqwest::Method;
 
 use super::get_me;
 use crate::support::process::{Daemon, config_file};
-use crate::support::services::{fresh_database, services};
+use crate::support::services::{migrated_database, services};
 use crate::support::users::{TestUser, sql};
 use crate::support::{TestApp, test_settings};
 
@@ -69,7 +70,7 @@ fn daemon_yaml(db: &str) -> String {
 
 #[tokio::test]
 async fn without_a_configured_password_a_random_one_is_logged_once() {
-    let db = fresh_database().await;
+    let db = migrated_database().await;
     let config = config_file(&daemon_yaml(&db));
     let mut daemon = Daemon::start(config.path(), &[]);
     let line = daemon
@@ -86,13 +87,11 @@ async fn without_a_configured_password_a_random_one_is_logged_once() {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"))
     );
-    let client = reqwest::Client::new();
-    let me = client
-        .get(daemon.url("/api/v2/me"))
-        .header("Authorization", &header)
+    let me = daemon
+        .request(Method::GET, "/api/v2/me")
+        .auth(&header)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(me.status(), 200);
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
@@ -104,11 +103,10 @@ async fn without_a_configured_password_a_random_one_is_logged_once() {
             .is_none(),
         "printed twice"
     );
-    let me = client
-        .get(again.url("/api/v2/me"))
-        .header("Authorization", &header)
+    let me = again
+        .request(Method::GET, "/api/v2/me")
+        .auth(&header)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(me.status(), 200);
 }

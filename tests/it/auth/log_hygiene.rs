@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use base64::Engine;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::process::{Daemon, config_file};
-use crate::support::services::{fresh_database, services};
+use crate::support::services::{migrated_database, services};
 
 fn basic(user: &str, password: &str) -> String {
     format!(
@@ -18,7 +19,7 @@ fn basic(user: &str, password: &str) -> String {
 
 #[tokio::test]
 async fn no_log_line_or_response_contains_a_password_hash_or_token() {
-    let db = fresh_database().await;
+    let db = migrated_database().await;
     let admin_password = "Adm1n-bootstrap-Secret";
     let yaml = format!(
         "database:\n  uri: {db}\nserver:\n  http_port: 0\n  redis_address: {}\n  queue_prefix: t{}\n  shutdown_grace_secs: 5\nauth:\n  initial_admin_password: {admin_password}\n  jwt_secret: Jwt-Secret-Value-123\nlog:\n  level: debug\n",
@@ -27,20 +28,18 @@ async fn no_log_line_or_response_contains_a_password_hash_or_token() {
     );
     let config = config_file(&yaml);
     let mut daemon = Daemon::start(config.path(), &[]);
-    let client = reqwest::Client::new();
     let admin = basic("admin", admin_password);
     let mut secrets: Vec<String> = vec![admin_password.into(), "Jwt-Secret-Value-123".into()];
     let mut bodies = Vec::new();
 
     let user_password = "Us3r-Password-Xyz";
     secrets.push(user_password.into());
-    let created = client
-        .post(daemon.url("/api/v2/users"))
-        .header("Authorization", &admin)
+    let created = daemon
+        .request(Method::POST, "/api/v2/users")
+        .auth(&admin)
         .json(&json!({"username": "carol", "password": user_password, "role": "submitter"}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
     let uid = created["uid"].as_str().unwrap().to_owned();
@@ -53,12 +52,11 @@ async fn no_log_line_or_response_contains_a_password_hash_or_token() {
         "Token deadbeefdeadbeefdeadbeefdeadbeefdeadbeef".into(),
         "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.Zm9yZ2Vk".into(),
     ] {
-        let r = client
-            .get(daemon.url("/api/v2/me"))
-            .header("Authorization", &header)
+        let r = daemon
+            .request(Method::GET, "/api/v2/me")
+            .auth(&header)
             .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 401);
         bodies.push(r.text().await.unwrap());
     }
@@ -71,23 +69,21 @@ async fn no_log_line_or_response_contains_a_password_hash_or_token() {
 
     // Successful use of every scheme.
     let carol = basic("carol", user_password);
-    let token: Value = client
-        .post(daemon.url("/api/v2/users/getToken"))
-        .header("Authorization", &carol)
+    let token: Value = daemon
+        .request(Method::POST, "/api/v2/users/getToken")
+        .auth(&carol)
         .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let token = token["token"].as_str().unwrap().to_owned();
     secrets.push(token.clone());
-    let session: Value = client
-        .post(daemon.url("/api/v2/auth/login"))
+    let session: Value = daemon
+        .request(Method::POST, "/api/v2/auth/login")
         .json(&json!({"username": "carol", "password": user_password}))
         .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -95,45 +91,40 @@ async fn no_log_line_or_response_contains_a_password_hash_or_token() {
     let refresh = session["refresh_token"].as_str().unwrap().to_owned();
     secrets.extend([access.clone(), refresh.clone()]);
     for header in [format!("Token {token}"), format!("Bearer {access}")] {
-        let r = client
-            .get(daemon.url("/api/v2/me"))
-            .header("Authorization", &header)
+        let r = daemon
+            .request(Method::GET, "/api/v2/me")
+            .auth(&header)
             .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200);
         bodies.push(r.text().await.unwrap());
     }
-    let refreshed = client
-        .post(daemon.url("/api/v2/auth/refresh"))
+    let refreshed = daemon
+        .request(Method::POST, "/api/v2/auth/refresh")
         .json(&json!({"refresh_token": refresh}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(refreshed.status(), 200);
-    let replay = client
-        .post(daemon.url("/api/v2/auth/refresh"))
+    let replay = daemon
+        .request(Method::POST, "/api/v2/auth/refresh")
         .json(&json!({"refresh_token": refresh}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(replay.status(), 401);
     let new_password = "N3w-Password-Abc";
     secrets.push(new_password.into());
-    let changed = client
-        .post(daemon.url(&format!("/api/v2/users/{uid}/password")))
-        .header("Authorization", &carol)
+    let changed = daemon
+        .request(Method::POST, &format!("/api/v2/users/{uid}/password"))
+        .auth(&carol)
         .json(&json!({"old_password": user_password, "new_password": new_password}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(changed.status(), 200);
-    let list = client
-        .get(daemon.url("/api/v2/users"))
-        .header("Authorization", &admin)
+    let list = daemon
+        .request(Method::GET, "/api/v2/users")
+        .auth(&admin)
         .send()
-        .await
-        .unwrap();
+        .await;
     bodies.push(list.text().await.unwrap());
 
     // The stored hashes and digests are secrets too.

@@ -3,6 +3,7 @@
 
 use dhis2gw::auth::Role;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{assert_unauthorized, get_me};
@@ -18,12 +19,10 @@ async fn app_with_secret() -> TestApp {
 }
 
 async fn refresh(app: &TestApp, token: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v2/auth/refresh"))
+    app.request(Method::POST, "/api/v2/auth/refresh")
         .json(&json!({ "refresh_token": token }))
         .send()
         .await
-        .unwrap()
 }
 
 fn bearer(session: &Value) -> String {
@@ -52,21 +51,17 @@ async fn login_answers_a_bearer_session_and_bad_logins_are_401() {
     assert_eq!(get_me(&app, Some(&bearer(&session))).await.status(), 200);
 
     let wrong = app
-        .client
-        .post(app.url("/api/v2/auth/login"))
+        .request(Method::POST, "/api/v2/auth/login")
         .json(&json!({"username": user.username, "password": "wrong-password"}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_unauthorized(wrong).await;
     for body in [json!({}), json!({"username": "x"}), json!("text")] {
         let response = app
-            .client
-            .post(app.url("/api/v2/auth/login"))
+            .request(Method::POST, "/api/v2/auth/login")
             .json(&body)
             .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(response.status(), 400, "{body}");
         let error: Value = response.json().await.unwrap();
         assert!(error["error"].is_string());
@@ -180,21 +175,17 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
 
     // Logout ends that session.
     let out = app
-        .client
-        .post(app.url("/api/v2/auth/logout"))
+        .request(Method::POST, "/api/v2/auth/logout")
         .json(&json!({"refresh_token": third["refresh_token"]}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(out.status(), 204);
     assert_unauthorized(refresh(&app, &third["refresh_token"]).await).await;
     let again = app
-        .client
-        .post(app.url("/api/v2/auth/logout"))
+        .request(Method::POST, "/api/v2/auth/logout")
         .json(&json!({"refresh_token": "0".repeat(64)}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_unauthorized(again).await;
     assert_unauthorized(refresh(&app, &json!("not-a-token")).await).await;
     app.stop().await;

@@ -336,10 +336,10 @@ async fn readers_read_and_only_admins_write() {
     let app = &admin.app;
     for role in [Role::Viewer, Role::Submitter] {
         let user = create_user(app, role).await;
+        let basic = user.basic();
         let call = |method: Method, path: String| {
-            app.client
-                .request(method, app.url(&path))
-                .header("Authorization", user.basic())
+            app.request(method, &path)
+                .auth(&basic)
                 .json(&de("NEW", MAL_CONF))
                 .send()
         };
@@ -350,7 +350,7 @@ async fn readers_read_and_only_admins_write() {
             "/api/v2/mappings/export/excel".to_owned(),
             "/api/v2/mappings/export/excel-template".to_owned(),
         ] {
-            let status = call(Method::GET, path.clone()).await.unwrap().status();
+            let status = call(Method::GET, path.clone()).await.status();
             assert_eq!(status, 200, "{role:?} GET {path}");
         }
         for (method, path) in [
@@ -361,14 +361,14 @@ async fn readers_read_and_only_admins_write() {
             (Method::POST, "/api/v2/mappings/import/csv".to_owned()),
             (Method::POST, "/api/v2/mappings/import/excel".to_owned()),
         ] {
-            let response = call(method.clone(), path.clone()).await.unwrap();
+            let response = call(method.clone(), path.clone()).await;
             assert_eq!(response.status(), 403, "{role:?} {method} {path}");
             let body: Value = response.json().await.unwrap();
             assert_eq!(body["code"], "forbidden");
         }
     }
     for path in ["/api/v2/mappings", "/api/v2/mappings/export/excel-template"] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.request(Method::GET, path).send().await;
         assert_eq!(response.status(), 401, "anonymous GET {path}");
     }
     assert_eq!(admin.all().await.len(), 12);

@@ -5,6 +5,7 @@ use dhis2gw::auth::Role;
 use dhis2gw::config::Settings;
 use serde_json::Value;
 
+use crate::support::http::ApiRequest;
 use crate::support::users::{TestUser, create_user};
 use crate::support::{TestApp, test_settings};
 
@@ -26,11 +27,9 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Admin {
 }
 
 impl Admin {
-    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.app
-            .client
-            .request(method, self.app.url(path))
-            .header("Authorization", self.user.basic())
+    /// A request as the admin.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> ApiRequest {
+        self.app.request(method, path).auth(self.user.basic())
     }
 
     /// A JSON call; returns the status and the body (Null when empty).
@@ -44,15 +43,7 @@ impl Admin {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-        };
-        (status, value)
+        request.status_and_json().await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -68,22 +59,14 @@ impl Admin {
         bytes: Vec<u8>,
     ) -> (u16, Value) {
         let (content_type, body) = multipart("file", file_name, &bytes);
-        let response = self
-            .request(
-                reqwest::Method::POST,
-                &format!("/api/v2/mappings/import/{kind}{query}"),
-            )
-            .header("Content-Type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("upload");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+        self.request(
+            reqwest::Method::POST,
+            &format!("/api/v2/mappings/import/{kind}{query}"),
         )
+        .header("Content-Type", content_type)
+        .body(body)
+        .status_and_json()
+        .await
     }
 
     pub async fn csv(&self, query: &str, text: &str) -> (u16, Value) {
@@ -97,11 +80,7 @@ impl Admin {
 
     /// Downloads a file; asserts 200 and returns the content type and bytes.
     pub async fn download(&self, path: &str) -> (String, Vec<u8>) {
-        let response = self
-            .request(reqwest::Method::GET, path)
-            .send()
-            .await
-            .unwrap();
+        let response = self.request(reqwest::Method::GET, path).send().await;
         assert_eq!(response.status(), 200, "GET {path}");
         let content_type = response.headers()["content-type"]
             .to_str()

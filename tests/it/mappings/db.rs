@@ -3,11 +3,11 @@
 use dhis2gw::db;
 use dhis2gw::db::mappings::{self, MappingFields};
 
-use crate::support::services::fresh_database;
+use crate::support::services::migrated_database;
 
 /// A migrated pool on a fresh database.
 pub async fn migrated_pool() -> db::Pool {
-    let uri = fresh_database().await;
+    let uri = migrated_database().await;
     let pool = db::connect(&dhis2gw::config::DatabaseSettings {
         uri,
         pool_size: 4,

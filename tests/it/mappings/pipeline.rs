@@ -1,6 +1,7 @@
 //! The aggregate pipeline reads the mappings of each submission's namespace when it arrives: an
 //! import takes effect on the next submission, without a restart.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::common::{counts, multipart};
@@ -29,14 +30,12 @@ async fn the_aggregate_pipeline_picks_up_an_imported_mapping_without_a_restart()
     let (content_type, upload) = multipart("file", "m.csv", csv.as_bytes());
     let response = env
         .app
-        .client
-        .post(env.app.url("/api/v2/mappings/import/csv?mode=upsert"))
-        .header("Authorization", &env.admin.authorization)
+        .request(Method::POST, "/api/v2/mappings/import/csv?mode=upsert")
+        .auth(&env.admin.authorization)
         .header("Content-Type", content_type)
         .body(upload)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
     assert_eq!(counts(&report), [1, 1, 0, 0, 0, 0], "{report}");
@@ -48,7 +47,7 @@ async fn the_aggregate_pipeline_picks_up_an_imported_mapping_without_a_restart()
     assert_eq!(element_of(payload, MAL_TESTED).unwrap()["value"], "3");
     assert_eq!(element_of(payload, ACT_STOCK).unwrap()["value"], "5");
 
-    env.drain().await;
+    env.run_pending_deliveries().await;
     let delivered = env.sim.received_data_value_sets();
     let last = delivered.last().expect("delivered to DHIS2");
     assert!(element_of(last, ACT_STOCK).is_some(), "{last}");

@@ -32,7 +32,7 @@ async fn sysadmins_list_show_requeue_and_purge_from_the_shell() {
         .submit(&aggregate_body("202401", json!({"MAL_SUSP": 1})))
         .await;
     let id = failed["submission_id"].as_i64().unwrap();
-    env.drain().await;
+    env.run_pending_deliveries().await;
 
     let (ok, out, err) = cli(&env, &["logs", "list", "--status", "failed"]);
     assert!(ok, "{err}");
@@ -67,7 +67,7 @@ async fn sysadmins_list_show_requeue_and_purge_from_the_shell() {
     env.sim.set_fault_always(None);
     let (ok, out, err) = cli(&env, &["logs", "requeue", &id.to_string()]);
     assert!(ok && out.contains("requeued 1"), "{out}{err}");
-    env.drain().await;
+    env.run_pending_deliveries().await;
     assert_eq!(env.log(id).await["status"], "completed");
     let (ok, out, _) = cli(&env, &["run-job", "retry"]);
     assert!(ok && out.contains("requeued 0"), "{out}");

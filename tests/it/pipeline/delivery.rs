@@ -7,7 +7,7 @@ use crate::support::pipeline::{Env, MAL_SUSP, ORG_UNIT, aggregate_body};
 
 async fn submit_and_drain(env: &Env, body: &Value) -> (Value, Value) {
     let answer = env.submit(body).await;
-    env.drain().await;
+    env.run_pending_deliveries().await;
     let log = env.log(answer["submission_id"].as_i64().unwrap()).await;
     (answer, log)
 }
@@ -83,6 +83,9 @@ async fn a_slow_answer_shows_processing_meanwhile_and_counts_one_attempt() {
         .await["submission_id"]
         .as_i64()
         .unwrap();
+    let submissions = env.app.state.submissions().clone();
+    let delivery = tokio::spawn(async move { submissions.run_pending().await });
+    // The processing mark exists only while DHIS2 keeps the call waiting: watch for it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let during = loop {
         let log = env.log(id).await;
@@ -100,7 +103,9 @@ async fn a_slow_answer_shows_processing_meanwhile_and_counts_one_attempt() {
         "the running attempt is counted: {during}"
     );
     assert!(during["last_attempt_at"].is_string());
-    env.drain().await;
+    let run = delivery.await.unwrap().expect("deliveries ran");
+    assert_eq!(run.ran, 1);
+    env.run_pending_deliveries().await;
     let log = env.log(id).await;
     assert_eq!(log["status"], "completed");
     assert_eq!(log["attempts"], 1, "counted once, not again by the record");
@@ -216,7 +221,7 @@ async fn retries_run_out_into_failed() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    env.drain().await;
+    env.run_pending_deliveries().await;
     let log = env.log(id).await;
     assert_eq!(
         (
@@ -272,7 +277,7 @@ async fn tracker_payloads_reach_dhis2_and_its_report_is_recorded() {
     let id = response.json::<Value>().await.unwrap()["submission_id"]
         .as_i64()
         .unwrap();
-    env.drain().await;
+    env.run_pending_deliveries().await;
     let log = env.log(id).await;
     assert_eq!(log["status"], "completed", "{log}");
     assert_eq!(log["imported"], 3, "te + enrollment + event created: {log}");
@@ -295,7 +300,7 @@ async fn tracker_payloads_reach_dhis2_and_its_report_is_recorded() {
     let id = response.json::<Value>().await.unwrap()["submission_id"]
         .as_i64()
         .unwrap();
-    env.drain().await;
+    env.run_pending_deliveries().await;
     let log = env.log(id).await;
     assert_eq!(
         (

@@ -1,6 +1,10 @@
 //! Nothing accepted is lost: the daemon killed with SIGKILL mid-delivery, Redis flushed
 //! mid-run, PostgreSQL restarted. Every accepted submission reaches DHIS2; duplicates are
 //! bounded by the deliveries in flight.
+//!
+//! These tests watch the background workers, the reconciler and lease expiry at their real pace
+//! while things break under them, so they run the workers (or the daemon) and wait for the log
+//! to settle instead of running the deliveries themselves.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,32 +14,29 @@ use dhis2gw::auth::Role;
 use dhis2gw::auth::accounts::{self, NewAccount};
 use dhis2gw::auth::api_tokens;
 use futures::StreamExt;
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::pipeline::{Env, MAL_SUSP, aggregate_body, drain, seed_mappings_in};
+use crate::support::http::ApiRequest;
+use crate::support::pipeline::{
+    Env, MAL_SUSP, aggregate_body, seed_mappings_in, wait_until_delivered,
+};
 use crate::support::process::{Daemon, config_file};
-use crate::support::services::{PrivateServices, fresh_database, services};
+use crate::support::services::{PrivateServices, migrated_database, services};
 
-/// Submits `count` submissions whose MAL_SUSP value is their index, `concurrency` at a time;
-/// returns the indexes answered 200.
+/// Submits `count` submissions whose MAL_SUSP value is their index, `concurrency` at a time,
+/// each a `POST /api/v2/aggregate` made by `post`; returns the indexes answered 200.
 async fn submit_indexed(
-    url: &str,
-    authorization: &str,
+    post: impl Fn() -> ApiRequest,
     range: std::ops::Range<u64>,
     concurrency: usize,
 ) -> Vec<u64> {
-    let client = reqwest::Client::new();
     futures::stream::iter(range)
         .map(|i| {
-            let client = client.clone();
+            let post = post();
             async move {
                 let body = aggregate_body("202401", json!({"MAL_SUSP": i}));
-                let response = client
-                    .post(url)
-                    .header("Authorization", authorization)
-                    .json(&body)
-                    .send()
-                    .await;
+                let response = post.json(&body).try_send().await;
                 matches!(response, Ok(r) if r.status() == 200).then_some(i)
             }
         })
@@ -90,7 +91,7 @@ async fn kill_9_of_the_daemon_mid_delivery_loses_nothing() {
     // 8 calls of 100 ms at a time: 80 deliveries/s, so most of the 2 000 are still queued
     // when the last is accepted and the daemon is killed.
     sim.set_latency(Duration::from_millis(100));
-    let db_url = fresh_database().await;
+    let db_url = migrated_database().await;
     let config = config_file(&format!(
         "database:\n  uri: {db_url}\nserver:\n  http_port: 0\n  redis_address: {redis}\n  queue_prefix: t{prefix}\n  \
          max_concurrent: {MAX_CONCURRENT}\n  job_lease_secs: 3\n  retry_backoff_base_ms: 50\n  retry_backoff_cap_ms: 200\n  \
@@ -125,13 +126,12 @@ async fn kill_9_of_the_daemon_mid_delivery_loses_nothing() {
     seed_mappings_in(&pool).await;
     let authorization = format!("Token {token}");
 
-    let accepted = submit_indexed(
-        &daemon.url("/api/v2/aggregate"),
-        &authorization,
-        0..COUNT,
-        32,
-    )
-    .await;
+    let post = || {
+        daemon
+            .request(Method::POST, "/api/v2/aggregate")
+            .auth(&authorization)
+    };
+    let accepted = submit_indexed(post, 0..COUNT, 32).await;
     assert_eq!(accepted.len() as u64, COUNT, "every submission accepted");
     let delivered_before = deliveries(&sim).len();
     assert!(
@@ -149,7 +149,7 @@ async fn kill_9_of_the_daemon_mid_delivery_loses_nothing() {
     );
 
     let restarted = Daemon::start(config.path(), &[]);
-    drain(&db_url, Duration::from_secs(120)).await;
+    wait_until_delivered(&db_url, Duration::from_secs(120)).await;
     let duplicates = assert_all_delivered(&sim, &accepted);
     eprintln!("kill -9: {open_at_kill} submissions open at the kill, {duplicates} delivered twice");
     // A duplicate is a call DHIS2 answered whose record had not committed at the kill: at most
@@ -184,15 +184,18 @@ async fn redis_flushall_mid_run_loses_nothing() {
     const COUNT: u64 = 2000;
     let redis = PrivateServices::start("redis");
     let redis_url = redis.url("DHIS2GW_REDIS");
-    let env = Env::start_with(|s| {
+    let env = Env::start_with_workers(|s| {
         s.server.redis_address = redis_url.clone();
         s.server.max_concurrent = 8;
     })
     .await;
     env.sim.set_latency(Duration::from_millis(15));
-    let url = env.app.url("/api/v2/aggregate");
-    let auth = env.submitter.authorization.clone();
-    let (first, ()) = tokio::join!(submit_indexed(&url, &auth, 0..COUNT, 32), async {
+    let post = || {
+        env.app
+            .request(Method::POST, "/api/v2/aggregate")
+            .auth(&env.submitter.authorization)
+    };
+    let (first, ()) = tokio::join!(submit_indexed(post, 0..COUNT, 32), async {
         wait_for("deliveries to start", Duration::from_secs(60), || {
             deliveries(&env.sim).len() >= 200
         })
@@ -205,7 +208,7 @@ async fn redis_flushall_mid_run_loses_nothing() {
         assert!(out.status.success());
     });
     assert_eq!(first.len() as u64, COUNT);
-    env.drain().await;
+    env.wait_until_delivered().await;
     let duplicates = assert_all_delivered(&env.sim, &first);
     eprintln!("FLUSHALL: {duplicates} delivered twice");
     assert!(
@@ -218,15 +221,18 @@ async fn redis_flushall_mid_run_loses_nothing() {
 async fn postgres_restart_answers_503_then_recovers_losing_nothing() {
     let pg = PrivateServices::start("pg");
     let db_url = pg.url("DHIS2GW_DB");
-    let env = Env::start_with(|s| {
+    let env = Env::start_with_workers(|s| {
         s.database.uri = db_url.clone();
         s.database.connect_timeout_secs = 1;
     })
     .await;
     env.sim.set_latency(Duration::from_millis(20));
-    let url = env.app.url("/api/v2/aggregate");
-    let auth = env.submitter.authorization.clone();
-    let mut accepted = submit_indexed(&url, &auth, 0..100, 8).await;
+    let post = || {
+        env.app
+            .request(Method::POST, "/api/v2/aggregate")
+            .auth(&env.submitter.authorization)
+    };
+    let mut accepted = submit_indexed(post, 0..100, 8).await;
     assert_eq!(accepted.len(), 100);
 
     pg.stop();
@@ -246,7 +252,7 @@ async fn postgres_restart_answers_503_then_recovers_losing_nothing() {
     pg.restart();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let ok = submit_indexed(&url, &auth, 100..101, 1).await;
+        let ok = submit_indexed(post, 100..101, 1).await;
         if !ok.is_empty() {
             accepted.extend(ok);
             break;
@@ -257,9 +263,9 @@ async fn postgres_restart_answers_503_then_recovers_losing_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    accepted.extend(submit_indexed(&url, &auth, 101..200, 8).await);
+    accepted.extend(submit_indexed(post, 101..200, 8).await);
     assert_eq!(accepted.len(), 200);
-    env.drain().await;
+    env.wait_until_delivered().await;
     assert_all_delivered(&env.sim, &accepted);
     assert!(
         !deliveries(&env.sim).contains_key(&100_000),

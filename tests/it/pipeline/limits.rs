@@ -26,7 +26,7 @@ async fn at_most_max_concurrent_deliveries_run_at_once() {
     env.sim.set_latency(Duration::from_millis(300));
     let started = Instant::now();
     submit_many(&env, 9).await;
-    env.drain().await;
+    env.run_pending_deliveries().await;
     let took = started.elapsed();
     // 9 deliveries of 300 ms, 3 at a time: at least 900 ms; all 9 at once would take ~300 ms.
     assert!(took >= Duration::from_millis(900), "{took:?}");
@@ -46,7 +46,7 @@ async fn the_rate_limit_spaces_deliveries() {
     .await;
     submit_many(&env, 9).await;
     let started = Instant::now();
-    env.drain().await;
+    env.run_pending_deliveries().await;
     // A burst of at most 4 (one second's worth), then 4 per second: 9 deliveries need at
     // least 1.25 s; unlimited, they take a few milliseconds.
     let took = started.elapsed();
@@ -55,7 +55,9 @@ async fn the_rate_limit_spaces_deliveries() {
 
 #[tokio::test]
 async fn shutdown_lets_running_deliveries_finish() {
-    let env = Env::start().await;
+    // The workers' own drain at shutdown is under test, so they run in the background and the
+    // test polls the log for the moment both deliveries are under way.
+    let env = Env::start_with_workers(|_| {}).await;
     env.sim.set_latency(Duration::from_millis(1500));
     let ids = submit_many(&env, 2).await;
     // Wait until both are being delivered.
@@ -108,14 +110,14 @@ async fn the_retry_job_requeues_exhausted_failures_only() {
         .await["submission_id"]
         .as_i64()
         .unwrap();
-    env.drain().await;
+    env.run_pending_deliveries().await;
     env.sim.set_fault_always(Some(Fault::Status(400)));
     let refused = env
         .submit(&aggregate_body("202402", json!({"MAL_SUSP": 2})))
         .await["submission_id"]
         .as_i64()
         .unwrap();
-    env.drain().await;
+    env.run_pending_deliveries().await;
     env.sim.set_fault_always(None);
     let redis = dhis2gw::queue::connect(&env.app.settings.server, 1)
         .await
@@ -131,7 +133,7 @@ async fn the_retry_job_requeues_exhausted_failures_only() {
         .await
         .unwrap();
     assert_eq!(requeued, 1);
-    env.drain().await;
+    env.run_pending_deliveries().await;
     let status = |log: Value| log["status"].as_str().unwrap().to_owned();
     assert_eq!(status(env.log(exhausted).await), "completed");
     assert_eq!(

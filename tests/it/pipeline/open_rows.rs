@@ -9,10 +9,10 @@ use dhis2gw::db::submissions::{
 use dhis2gw::db::{self, Pool};
 use serde_json::json;
 
-use crate::support::services::fresh_database;
+use crate::support::services::migrated_database;
 
 async fn migrated_pool() -> Pool {
-    let uri = fresh_database().await;
+    let uri = migrated_database().await;
     let pool = db::connect(&DatabaseSettings {
         uri,
         pool_size: 2,

@@ -1,6 +1,8 @@
 //! The submission pipeline under test: the app on port 0 delivering to an in-process DHIS2
-//! simulator, users with API tokens, the standard mappings, and `drain()`, which waits until
-//! every logged submission is settled so end-to-end tests read as plain async tests.
+//! simulator, users with API tokens, the standard mappings, and
+//! [`Env::run_pending_deliveries`], which delivers what was accepted so that end-to-end tests
+//! read as plain async tests. The few tests that watch the background workers' real timing
+//! start with [`Env::start_with_workers`] and wait with [`Env::wait_until_delivered`].
 
 use std::time::{Duration, Instant};
 
@@ -8,10 +10,11 @@ use dhis2_sim::{self as sim, SimConfig, SimHandle};
 use dhis2gw::auth::Role;
 use dhis2gw::config::Settings;
 use dhis2gw::db::mappings::{self, MappingFields};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::users::{self, TestUser};
-use super::{TestApp, test_settings};
+use super::{Deliveries, TestApp, test_settings};
 
 /// Kalanda (the simulator's seed): the monthly malaria data set and a facility in it.
 pub const DATA_SET: &str = "S6zKJrYKAzR";
@@ -55,15 +58,25 @@ impl Env {
     }
 
     /// Starts the simulator and the app (`tweak` sees the settings last) with the standard
-    /// mappings and an admin and a submitter.
+    /// mappings and an admin and a submitter. Nothing is delivered until the test calls
+    /// [`Env::run_pending_deliveries`].
     pub async fn start_with(tweak: impl FnOnce(&mut Settings)) -> Env {
+        Env::start_delivering(tweak, Deliveries::OnRequest).await
+    }
+
+    /// As [`Env::start_with`], with the app's background workers delivering as in production.
+    pub async fn start_with_workers(tweak: impl FnOnce(&mut Settings)) -> Env {
+        Env::start_delivering(tweak, Deliveries::Workers).await
+    }
+
+    async fn start_delivering(tweak: impl FnOnce(&mut Settings), deliveries: Deliveries) -> Env {
         let sim = sim::start(SimConfig::default(), "127.0.0.1:0".parse().unwrap())
             .await
             .expect("simulator starts");
         let mut settings = test_settings().await;
         deliver_to(&mut settings, &sim);
         tweak(&mut settings);
-        let app = TestApp::spawn_with(settings).await;
+        let app = TestApp::spawn_delivering(settings, deliveries).await;
         let admin = caller(&app, Role::Admin).await;
         let submitter = caller(&app, Role::Submitter).await;
         seed_mappings(&app).await;
@@ -84,14 +97,13 @@ impl Env {
     ) -> reqwest::Response {
         let mut request = self
             .app
-            .client
-            .post(self.app.url(path))
-            .header("Authorization", &caller.authorization)
+            .request(Method::POST, path)
+            .auth(&caller.authorization)
             .json(body);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        request.send().await.expect("POST")
+        request.send().await
     }
 
     /// Submits as the submitter; asserts 200 and returns the answer.
@@ -107,12 +119,10 @@ impl Env {
 
     pub async fn get(&self, caller: &Caller, path: &str) -> reqwest::Response {
         self.app
-            .client
-            .get(self.app.url(path))
-            .header("Authorization", &caller.authorization)
+            .request(Method::GET, path)
+            .auth(&caller.authorization)
             .send()
             .await
-            .expect("GET")
     }
 
     /// The log item of a submission, as the admin sees it.
@@ -122,14 +132,23 @@ impl Env {
         response.json().await.unwrap()
     }
 
-    /// Waits until no submission is queued, processing or retrying.
-    pub async fn drain(&self) {
-        drain(&self.app.db_url, Duration::from_secs(60)).await;
+    /// Delivers every accepted submission that is due, retries included
+    /// ([`TestApp::run_pending_deliveries`]).
+    pub async fn run_pending_deliveries(&self) {
+        self.app.run_pending_deliveries().await;
+    }
+
+    /// Waits until the background workers have settled every submission (apps started with
+    /// [`Env::start_with_workers`]).
+    pub async fn wait_until_delivered(&self) {
+        wait_until_delivered(&self.app.db_url, Duration::from_secs(60)).await;
     }
 }
 
-/// Waits until no submission in the database at `db_url` is still owed a delivery.
-pub async fn drain(db_url: &str, timeout: Duration) {
+/// Waits until no submission in the database at `db_url` is still owed a delivery: for the
+/// tests whose deliveries run in background workers (or another process), polled because
+/// nothing else says when they are done.
+pub async fn wait_until_delivered(db_url: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     let mut last = -1;
     loop {

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::http::ApiRequest;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_dhis2gw");
 
 /// A command for the binary with a clean environment (only PATH and the given variables).
@@ -40,6 +42,7 @@ pub struct Daemon {
     pub child: Child,
     pub port: u16,
     pub log: Arc<Mutex<Vec<String>>>,
+    client: reqwest::Client,
 }
 
 impl Daemon {
@@ -61,6 +64,7 @@ impl Daemon {
             child,
             port: 0,
             log,
+            client: reqwest::Client::new(),
         };
         let line = daemon
             .wait_for_log("dhis2gw listening", Duration::from_secs(30))
@@ -76,6 +80,11 @@ impl Daemon {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A request to the daemon (see [`ApiRequest`]).
+    pub fn request(&self, method: reqwest::Method, path: &str) -> ApiRequest {
+        ApiRequest::new(&self.client, &self.url(""), method, path)
     }
 
     pub fn log_text(&self) -> String {

@@ -83,19 +83,133 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Creates an empty database and returns its URL.
-pub async fn fresh_database() -> String {
-    let admin = &services().admin_db;
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+/// Creates an empty database and returns its URL: for the tests of the migrations themselves.
+pub async fn empty_database() -> String {
+    let name = unique_database_name();
+    admin_client()
+        .await
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    replace_db_name(&services().admin_db, &name)
+}
+
+/// Creates a database with every migration applied and returns its URL. It is a copy of a
+/// template migrated once per migration set, which costs a test a file copy instead of the
+/// migrations.
+pub async fn migrated_database() -> String {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let template = TEMPLATE.get_or_init(migrated_template).await;
+    let name = unique_database_name();
+    admin_client()
+        .await
+        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .await
+        .expect("copy the migrated template");
+    replace_db_name(&services().admin_db, &name)
+}
+
+fn unique_database_name() -> String {
+    format!("t_{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn admin_client() -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(&services().admin_db, tokio_postgres::NoTls)
         .await
         .expect("connect to the test PostgreSQL");
     tokio::spawn(conn);
     client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
+}
+
+/// Key of the advisory lock under which one test process builds the template while the others
+/// (nextest runs each test in a process of its own) wait for it.
+const TEMPLATE_LOCK: i64 = 0x6468_6973_3274_706c;
+
+/// The name of the migrated template database, built first if this migration set has none.
+/// The name carries a hash of `db/migrations/*`, so a changed or added migration gets a new
+/// template; the template appears under its name only once fully migrated (built under another
+/// name, then renamed), so a process that finds it can copy it without taking the lock.
+async fn migrated_template() -> String {
+    let name = format!("tpl_{}", migrations_hash());
+    let admin = admin_client().await;
+    if database_exists(&admin, &name).await {
+        return name;
+    }
+    admin
+        .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
         .await
-        .expect("create test database");
-    replace_db_name(admin, &name)
+        .expect("template lock");
+    if !database_exists(&admin, &name).await {
+        build_template(&admin, &name).await;
+    }
+    admin
+        .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+        .await
+        .expect("template unlock");
+    name
+}
+
+async fn build_template(admin: &tokio_postgres::Client, name: &str) {
+    let building = format!("{name}_building");
+    // Left by a process killed while building: nobody else builds without the lock.
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+        format!("CREATE DATABASE {building}"),
+    ] {
+        admin
+            .batch_execute(&statement)
+            .await
+            .expect("create the template database");
+    }
+    let pool = dhis2gw::db::connect(&dhis2gw::config::DatabaseSettings {
+        uri: replace_db_name(&services().admin_db, &building),
+        pool_size: 1,
+        connect_timeout_secs: 5,
+    })
+    .expect("pool on the template database");
+    dhis2gw::db::migrate::run(&pool)
+        .await
+        .expect("migrate the template database");
+    pool.close();
+    // A copy needs the template free of sessions: none may open from now on, and the pool's
+    // may not have closed yet (the rename waits a few seconds for them to go).
+    for statement in [
+        format!("ALTER DATABASE {building} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true"),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{building}'"
+        ),
+        format!("ALTER DATABASE {building} RENAME TO {name}"),
+    ] {
+        admin
+            .batch_execute(&statement)
+            .await
+            .expect("publish the template database");
+    }
+}
+
+async fn database_exists(admin: &tokio_postgres::Client, name: &str) -> bool {
+    admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .expect("look up a database")
+        .is_some()
+}
+
+/// A short hash of the migration files' names and contents.
+fn migrations_hash() -> String {
+    use sha2::{Digest, Sha256};
+    let dir = repo_root().join("db/migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("db/migrations")
+        .map(|entry| entry.expect("migration file").path())
+        .collect();
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in files {
+        hash.update(file.file_name().unwrap().as_encoded_bytes());
+        hash.update(std::fs::read(&file).expect("read a migration"));
+    }
+    hex::encode(&hash.finalize()[..8])
 }
 
 pub fn replace_db_name(url: &str, name: &str) -> String {

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::{Output, Stdio};
 
 use dhis2gw::auth::Role;
+use reqwest::Method;
 
 use crate::support::process::{command, config_file, run};
 use crate::support::users::TestUser;
@@ -43,17 +44,16 @@ fn ok(out: &Output) -> String {
 }
 
 async fn me(app: &TestApp, authorization: &str) -> u16 {
-    app.client
-        .get(app.url("/api/v2/me"))
-        .header("Authorization", authorization)
+    app.request(Method::GET, "/api/v2/me")
+        .auth(authorization)
         .send()
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
 
-/// `GET /api/v2/me` until it answers `expected` (up to 5 s); the last status.
+/// `GET /api/v2/me` until it answers `expected` (up to 5 s); the last status. Polled because a
+/// change made by the CLI reaches the app's user cache by NOTIFY, moments after its commit.
 async fn me_eventually(app: &TestApp, authorization: &str, expected: u16) -> u16 {
     let mut status = 0;
     for _ in 0..100 {

@@ -48,21 +48,14 @@ fn concrete(template: &str, caller: Option<&TestUser>) -> String {
 }
 
 async fn send(app: &TestApp, method: &str, path: &str, auth: Option<&str>) -> u16 {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let mut req = client.request(
-        Method::from_bytes(method.as_bytes()).unwrap(),
-        app.url(path),
-    );
-    if let Some(auth) = auth {
-        req = req.header("Authorization", auth);
-    }
+    let mut req = app
+        .request(Method::from_bytes(method.as_bytes()).unwrap(), path)
+        .auth_if(auth)
+        .timeout(Duration::from_secs(30));
     if method == "POST" || method == "PUT" || method == "PATCH" {
         req = req.json(&json!({}));
     }
-    req.send().await.expect("request").status().as_u16()
+    req.send().await.status().as_u16()
 }
 
 #[tokio::test]

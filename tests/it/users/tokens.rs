@@ -5,20 +5,16 @@ use dhis2gw::auth::Role;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::users::{call, create_user};
+use crate::support::users::create_user;
 use crate::support::{TestApp, test_settings};
 
 async fn me_status(app: &TestApp, token: &str) -> u16 {
-    call(
-        app,
-        Method::GET,
-        "/api/v2/me",
-        &format!("Token {token}"),
-        None,
-    )
-    .await
-    .status()
-    .as_u16()
+    app.request(Method::GET, "/api/v2/me")
+        .auth(format!("Token {token}"))
+        .send()
+        .await
+        .status()
+        .as_u16()
 }
 
 fn days_until(body: &Value) -> i64 {
@@ -30,14 +26,11 @@ fn days_until(body: &Value) -> i64 {
 async fn get_token_issues_a_40_hex_token_for_365_days_and_replaces_the_old_one() {
     let app = TestApp::spawn().await;
     let user = create_user(&app, Role::Viewer).await;
-    let response = call(
-        &app,
-        Method::POST,
-        "/api/v2/users/getToken",
-        &user.basic(),
-        None,
-    )
-    .await;
+    let response = app
+        .request(Method::POST, "/api/v2/users/getToken")
+        .auth(user.basic())
+        .send()
+        .await;
     assert_eq!(response.status(), 201);
     let first: Value = response.json().await.unwrap();
     assert_eq!(first["message"], "Token created successfully");
@@ -48,14 +41,11 @@ async fn get_token_issues_a_40_hex_token_for_365_days_and_replaces_the_old_one()
     assert_eq!(me_status(&app, &token).await, 200);
 
     // Asked for again with the token itself: a new one, and the first stops working.
-    let response = call(
-        &app,
-        Method::POST,
-        "/api/v2/users/getToken",
-        &format!("Token {token}"),
-        None,
-    )
-    .await;
+    let response = app
+        .request(Method::POST, "/api/v2/users/getToken")
+        .auth(format!("Token {token}"))
+        .send()
+        .await;
     assert_eq!(response.status(), 201);
     let second: Value = response.json().await.unwrap();
     let second = second["token"].as_str().unwrap().to_owned();
@@ -72,39 +62,30 @@ async fn refresh_token_rotates_and_is_404_without_a_live_token() {
     let app = TestApp::spawn_with(settings).await;
     let user = create_user(&app, Role::Submitter).await;
 
-    let response = call(
-        &app,
-        Method::POST,
-        "/api/v2/users/refreshToken",
-        &user.basic(),
-        None,
-    )
-    .await;
+    let response = app
+        .request(Method::POST, "/api/v2/users/refreshToken")
+        .auth(user.basic())
+        .send()
+        .await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "No active token found to refresh");
 
-    let got: Value = call(
-        &app,
-        Method::POST,
-        "/api/v2/users/getToken",
-        &user.basic(),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let got: Value = app
+        .request(Method::POST, "/api/v2/users/getToken")
+        .auth(user.basic())
+        .send()
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(days_until(&got), 30, "auth.api_token_ttl_days");
     let old = got["token"].as_str().unwrap().to_owned();
-    let response = call(
-        &app,
-        Method::POST,
-        "/api/v2/users/refreshToken",
-        &format!("Token {old}"),
-        None,
-    )
-    .await;
+    let response = app
+        .request(Method::POST, "/api/v2/users/refreshToken")
+        .auth(format!("Token {old}"))
+        .send()
+        .await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["message"], "Token refreshed successfully");
@@ -121,14 +102,11 @@ async fn refresh_token_rotates_and_is_404_without_a_live_token() {
     )
     .await
     .unwrap();
-    let response = call(
-        &app,
-        Method::POST,
-        "/api/v2/users/refreshToken",
-        &user.basic(),
-        None,
-    )
-    .await;
+    let response = app
+        .request(Method::POST, "/api/v2/users/refreshToken")
+        .auth(user.basic())
+        .send()
+        .await;
     assert_eq!(response.status(), 404);
     app.stop().await;
 }
