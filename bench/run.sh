@@ -10,7 +10,11 @@
 # pg_stat_statements and keep the delivery drain's statements in $BENCH_DIR/statements-delivery.txt),
 # BENCH_PG_OPTS (more server settings, e.g. "-c wal_compression=lz4"; the default is stock),
 # BENCH_PERF (set: `perf record -a -g` the whole machine during the drain to the minimal answerer,
-# into $BENCH_DIR/perf-delivery.data; build with frame pointers and symbols to read dhis2gw's part).
+# into $BENCH_DIR/perf-delivery.data; build with frame pointers and symbols to read dhis2gw's part),
+# BENCH_IDLE_SECONDS (5) idle before the footprint's RSS is read.
+#
+# First lines of the output: the daemon's idle RSS and its ready time (a start with the schema
+# current, under the benchmark's configuration), then the pipeline's figures.
 #
 # Runs its own PostgreSQL cluster with stock durability (fsync and synchronous_commit on; every
 # autovacuum run logged, to show its CPU by table), its own Redis, the DHIS2 stand-ins
@@ -125,8 +129,29 @@ drain_rate() {
        FROM submission_log WHERE completed_at >= '$since'"
 }
 
+# The daemon's own weight, printed first: a restart with the schema current (the first start
+# applied the migrations), ms from exec to the first 200 from /ready, then RSS after idling.
+footprint() {
+  local t0 t1 status
+  kill "$gw_pid"; wait "$gw_pid" 2>/dev/null || true
+  t0=$(date +%s%N)
+  "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 & gw_pid=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready"; do
+    kill -0 "$gw_pid" 2>/dev/null || { say "dhis2gw exited"; tail "$work/dhis2gw.log"; exit 1; }
+    sleep 0.005
+  done
+  t1=$(date +%s%N)
+  sleep "${BENCH_IDLE_SECONDS:-5}"
+  status=$(cat "/proc/$gw_pid/status")
+  kb() { awk -v k="$1:" '$1 == k {print $2}' <<<"$status"; }
+  echo "idle RSS $(python3 -c "print('%.1f' % ($(kb VmRSS) / 1024))") MB (anonymous $(python3 -c "print('%.1f' % ($(kb RssAnon) / 1024))"), file $(python3 -c "print('%.1f' % ($(kb RssFile) / 1024))"); target <= 30 MB), $(kb Threads) threads"
+  echo "ready $(( (t1 - t0) / 1000000 )) ms after start (target <= 1000 ms)"
+}
+
 # Workers held to 1 delivery/s while accept is measured alone.
 start_gw "$minimal_port" "$max_concurrent" 1
+say "footprint: ready time and idle RSS (${BENCH_IDLE_SECONDS:-5}s idle)"
+footprint
 sql "INSERT INTO dhis2_mappings (code, what, name, dataelement, category_option_combo) VALUES
   ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii',NULL), ('MAL_TESTED','de','MAL_TESTED','mxMvRmuC81k',NULL),
   ('MAL_CONF_F_LT5','de','MAL_CONF_F_LT5','rPRf4cXHEIx','uEnSlE7fIwv')" >/dev/null
