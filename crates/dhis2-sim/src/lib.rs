@@ -30,6 +30,7 @@ mod period;
 mod request;
 mod routes;
 pub mod seed;
+mod sms;
 mod state;
 mod store;
 pub mod surveillance;

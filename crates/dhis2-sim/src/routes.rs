@@ -36,6 +36,7 @@ pub fn dispatch(ctx: &Ctx) -> Response {
         ["dataValueSets"] if post => data_values::post(ctx),
         ["dataValueSets"] if get => data_value_read::get(ctx),
         ["tracker"] if post => tracker::post(ctx),
+        ["sms", "outbound"] if post => super::sms::outbound(ctx),
         ["analytics"] if get => analytics::get(ctx),
         ["trackedEntityAttributes", id, "generate"] if get => analytics::generate(ctx, id),
         ["tracker", "jobs", id] if get => tracker::job(ctx, id),
@@ -61,7 +62,8 @@ fn is_known_path(ctx: &Ctx, segments: &[&str]) -> bool {
         | ["tracker", "jobs", _]
         | ["tracker", "jobs", _, "report"]
         | ["analytics"]
-        | ["trackedEntityAttributes", _, "generate"] => true,
+        | ["trackedEntityAttributes", _, "generate"]
+        | ["sms", "outbound"] => true,
         [name] | [name, _] => collection(name),
         _ => false,
     }
