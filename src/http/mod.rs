@@ -1,7 +1,9 @@
 //! The HTTP edge (poem + poem-openapi): one file per resource. Handlers parse, authorize, call a
 //! service and map its result; errors become HTTP only in [`error`].
 
+pub mod admin;
 pub mod aggregate;
+pub mod alert_rules;
 pub mod auth;
 pub mod error;
 pub mod health;
@@ -9,6 +11,7 @@ pub mod jobs;
 pub mod logs;
 pub mod mappings;
 pub mod policy;
+pub mod queue_stats;
 pub mod session;
 pub mod users;
 
@@ -39,6 +42,8 @@ pub enum Tag {
     Mappings,
     /// Scheduled jobs: schedules, runs, run now.
     Jobs,
+    /// Alert rules: which disease is checked with which detection method.
+    AlertRules,
 }
 
 /// Every API of the daemon; a new resource adds its API struct here.
@@ -50,6 +55,8 @@ type Apis = (
     logs::LogsApi,
     mappings::MappingsApi,
     jobs::JobsApi,
+    alert_rules::AlertRulesApi,
+    queue_stats::QueueStatsApi,
 );
 
 fn apis(state: &AppState) -> Apis {
@@ -62,6 +69,8 @@ fn apis(state: &AppState) -> Apis {
         logs::LogsApi { state: state() },
         mappings::MappingsApi { state: state() },
         jobs::JobsApi { state: state() },
+        alert_rules::AlertRulesApi { state: state() },
+        queue_stats::QueueStatsApi { state: state() },
     )
 }
 
@@ -85,6 +94,7 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
     Route::new()
         .at("/openapi.json", api.spec_endpoint())
         .nest("/swagger", swagger_ui(state))
+        .nest("/admin", admin::routes(state))
         .nest("/", api)
         .around({
             // Authentication and the role policy of every /api/v2 route (http/policy.rs).
