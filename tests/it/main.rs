@@ -4,6 +4,8 @@
 mod support;
 
 mod aggregate;
+mod alert_rules;
+mod alert_run;
 mod auth;
 mod config;
 mod console;

@@ -97,7 +97,8 @@ pub fn parse_week(text: &str) -> Option<(i32, u32)> {
 
 /// `(year, week)` of an ordinal.
 pub fn week_of(ordinal: i64) -> (i32, u32) {
-    let monday = NaiveDate::default() + chrono::Duration::days(ordinal * 7);
+    // 1970-01-01 was a Thursday: Mondays are day 7n + 4.
+    let monday = NaiveDate::default() + chrono::Duration::days(ordinal * 7 + 4);
     let iso = monday.iso_week();
     (iso.year(), iso.week())
 }

@@ -1,0 +1,290 @@
+//! The alert run against the simulator's seeded surveillance data: the alerts it creates are the
+//! ones computed here from the same seed, a second run creates none, failed tracker writes are
+//! retried until each alert is in DHIS2 exactly once, a dry run writes nothing, and a 409 from
+//! analytics is reported while the run goes on.
+
+use std::collections::BTreeSet;
+
+use dhis2_sim::surveillance::{ALERT_STAGE, Surveillance, disease_uid, district_uid, week_ordinal};
+use dhis2_sim::{self as sim, Fault, Seed, SimConfig, SimHandle};
+use dhis2gw::alerts::run::{RunOptions, run};
+use dhis2gw::config::Settings;
+use dhis2gw::db::Pool;
+use serde_json::Value;
+
+use crate::support::app::test_settings;
+use crate::support::pipeline::deliver_to;
+
+const WEEK: (i32, u32) = (2026, 47);
+
+struct World {
+    settings: Settings,
+    pool: Pool,
+    sim: SimHandle,
+    data: Surveillance,
+}
+
+async fn world() -> World {
+    let data = Surveillance {
+        seed: 11,
+        districts: 120,
+        facilities_per_district: 4,
+        diseases: 3,
+        last_week: "2026W47".into(),
+        weeks: 12,
+        parent: "sEl465gkHn9".into(),
+        zeros_stored: false,
+        string_decimals: true,
+    };
+    let mut seed = Seed::builtin();
+    seed.surveillance = Some(data.clone());
+    let sim = sim::start(
+        SimConfig {
+            seed,
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut settings = test_settings().await;
+    deliver_to(&mut settings, &sim);
+    settings.alerts.org_unit_roots = vec!["sEl465gkHn9".into()];
+    settings.alerts.dhis2_program_stage = ALERT_STAGE.into();
+    settings.alerts.dhis2_data_element_week = "AlrtWeek001".into();
+    settings.alerts.dhis2_data_element_count = "AlrtCount01".into();
+    settings.alerts.dhis2_data_element_facilities = "AlrtFacil01".into();
+    let pool = dhis2gw::db::connect(&settings.database).unwrap();
+    let db = pool.get().await.unwrap();
+    for (de, rule_type, params, policy) in [
+        (disease_uid(0), "one_case", "{}", "skip"),
+        (disease_uid(1), "doubling", "{}", "zero"),
+        (disease_uid(2), "cluster", r#"{"threshold": 4}"#, "skip"),
+    ] {
+        db.execute(
+            "INSERT INTO alert_rules (name, data_element, rule_type, params, level, missing_policy, disease_code) \
+             VALUES ($1, $2, $3, $4::text::jsonb, 3, $5, 'CODE_X')",
+            &[&format!("{rule_type} {de}"), &de, &rule_type, &params, &policy],
+        )
+        .await
+        .unwrap();
+    }
+    World {
+        settings,
+        pool,
+        sim,
+        data,
+    }
+}
+
+/// The alerts the three rules must raise, computed from the seed alone.
+fn expected(data: &Surveillance) -> BTreeSet<(String, String)> {
+    let week = week_ordinal(WEEK.0, WEEK.1).unwrap();
+    let mut out = BTreeSet::new();
+    for i in 0..data.districts {
+        let now = |d| data.district_cases(d, i, week);
+        if now(0).unwrap_or(0) >= 1 {
+            out.insert((disease_uid(0), district_uid(i)));
+        }
+        // doubling with missing as zero: at least twice last week, at least one case.
+        let (c, p) = (
+            now(1).unwrap_or(0),
+            data.district_cases(1, i, week - 1).unwrap_or(0),
+        );
+        if c >= 1 && c >= 2 * p {
+            out.insert((disease_uid(1), district_uid(i)));
+        }
+        if now(2).unwrap_or(0) >= 4 {
+            out.insert((disease_uid(2), district_uid(i)));
+        }
+    }
+    out
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        dry_run: false,
+        week: Some("2026W47".parse().unwrap()),
+    }
+}
+
+async fn alerts(pool: &Pool) -> Vec<(String, String, String, String, Value)> {
+    let db = pool.get().await.unwrap();
+    db.query(
+        "SELECT data_element, org_unit, dhis2_state, tracked_entity, facilities FROM alerts",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+    .collect()
+}
+
+fn n(counts: &serde_json::Map<String, Value>, key: &str) -> u64 {
+    counts[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {counts:?}"))
+}
+
+#[tokio::test]
+async fn a_run_raises_the_expected_alerts_once_and_a_second_run_none() {
+    let w = world().await;
+    let want = expected(&w.data);
+    assert!(want.len() >= 3, "the seed gives some alerts: {want:?}");
+    let report = run(&w.pool, &w.settings, options()).await.unwrap();
+    assert_eq!(report.skipped, None);
+    let c = &report.counts;
+    assert_eq!(n(c, "alerts_new") as usize, want.len(), "{c:?}");
+    assert_eq!(n(c, "dhis2_confirmed") as usize, want.len(), "{c:?}");
+    assert_eq!(
+        n(c, "analytics_calls"),
+        2,
+        "one call per distinct week set: {c:?}"
+    );
+    let rows = alerts(&w.pool).await;
+    let got: BTreeSet<_> = rows.iter().map(|r| (r.0.clone(), r.1.clone())).collect();
+    assert_eq!(got, want);
+    assert!(rows.iter().all(|r| r.2 == "in_dhis2"));
+    // Facilities listed for one_case alerts add up to the district's count.
+    let week = week_ordinal(WEEK.0, WEEK.1).unwrap();
+    for r in rows.iter().filter(|r| r.0 == disease_uid(0)) {
+        let i: usize = r.1[3..].parse().unwrap();
+        let sum: f64 =
+            r.4.as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["count"].as_f64().unwrap())
+                .sum();
+        assert_eq!(
+            sum as u64,
+            w.data.district_cases(0, i, week).unwrap(),
+            "{r:?}"
+        );
+    }
+    let tes: BTreeSet<String> = w.sim.tracked_entities().into_iter().collect();
+    let ours: BTreeSet<String> = rows.iter().map(|r| r.3.clone()).collect();
+    assert_eq!(tes, ours);
+
+    let again = run(&w.pool, &w.settings, options()).await.unwrap();
+    assert_eq!(n(&again.counts, "alerts_new"), 0, "{:?}", again.counts);
+    assert_eq!(n(&again.counts, "alerts_known") as usize, want.len());
+    assert_eq!(w.sim.tracked_entities().len(), want.len());
+    let tracker_posts = w
+        .sim
+        .received()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/tracker"))
+        .count();
+    assert_eq!(tracker_posts, want.len(), "nothing is written twice");
+    // The second run reads the stored history and asks only for the re-fetched weeks.
+    assert!(n(&again.counts, "analytics_calls") >= 1);
+}
+
+#[tokio::test]
+async fn failed_tracker_writes_are_retried_until_each_alert_is_in_dhis2_once() {
+    let w = world().await;
+    let want = expected(&w.data);
+    w.sim.set_fault_always(Some(Fault::Status(503)));
+    let first = run(&w.pool, &w.settings, options()).await.unwrap();
+    assert_eq!(n(&first.counts, "alerts_new") as usize, want.len());
+    assert_eq!(n(&first.counts, "dhis2_failed") as usize, want.len());
+    assert!(w.sim.tracked_entities().is_empty());
+    // A run before the backoff ends leaves them alone.
+    w.sim.set_fault_always(Some(Fault::Drop));
+    let early = run(&w.pool, &w.settings, options()).await.unwrap();
+    assert_eq!(n(&early.counts, "dhis2_failed"), 0, "{:?}", early.counts);
+    assert_eq!(n(&early.counts, "dhis2_pending") as usize, want.len());
+    // The backoff has passed; DHIS2 is still down (connections dropped), then recovers.
+    let db = w.pool.get().await.unwrap();
+    db.execute("UPDATE alerts SET dhis2_next_attempt = now()", &[])
+        .await
+        .unwrap();
+    let dropped = run(&w.pool, &w.settings, options()).await.unwrap();
+    assert_eq!(n(&dropped.counts, "dhis2_failed") as usize, want.len());
+    w.sim.set_fault_always(None);
+    db.execute("UPDATE alerts SET dhis2_next_attempt = now()", &[])
+        .await
+        .unwrap();
+    let recovered = run(&w.pool, &w.settings, options()).await.unwrap();
+    assert_eq!(n(&recovered.counts, "alerts_new"), 0);
+    assert_eq!(
+        n(&recovered.counts, "dhis2_confirmed") as usize,
+        want.len(),
+        "{:?}",
+        recovered.counts
+    );
+    assert_eq!(n(&recovered.counts, "dhis2_pending"), 0);
+    let rows = alerts(&w.pool).await;
+    let tes: BTreeSet<String> = w.sim.tracked_entities().into_iter().collect();
+    assert_eq!(tes.len(), want.len());
+    assert_eq!(tes, rows.iter().map(|r| r.3.clone()).collect());
+    let attempts: Vec<i32> = db
+        .query("SELECT dhis2_attempts FROM alerts", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(attempts.iter().all(|a| *a == 3), "{attempts:?}");
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_anywhere() {
+    let w = world().await;
+    let want = expected(&w.data);
+    let report = run(
+        &w.pool,
+        &w.settings,
+        RunOptions {
+            dry_run: true,
+            ..options()
+        },
+    )
+    .await
+    .unwrap();
+    let would = report.counts["would_fire"].as_array().unwrap();
+    assert_eq!(would.len(), want.len());
+    let db = w.pool.get().await.unwrap();
+    for table in ["alerts", "alert_history", "alert_history_coverage"] {
+        let count: i64 = db
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(count, 0, "{table}");
+    }
+    assert!(
+        w.sim.received().iter().all(|r| r.method == "GET"),
+        "only reads reach DHIS2"
+    );
+}
+
+#[tokio::test]
+async fn analytics_409_is_reported_and_pending_alerts_are_still_written() {
+    let w = world().await;
+    let want = expected(&w.data);
+    w.sim.set_fault_always(Some(Fault::Status(503)));
+    run(&w.pool, &w.settings, options()).await.unwrap();
+    w.sim.set_fault_always(None);
+    w.sim.set_analytics_tables_generated(false);
+    let db = w.pool.get().await.unwrap();
+    db.execute("UPDATE alerts SET dhis2_next_attempt = now()", &[])
+        .await
+        .unwrap();
+    let report = run(&w.pool, &w.settings, options()).await.unwrap();
+    let c = &report.counts;
+    assert_eq!(n(c, "rules_failed"), 3, "{c:?}");
+    let errors = c["errors"].to_string();
+    assert!(errors.contains("not generated"), "{errors}");
+    assert_eq!(n(c, "dhis2_confirmed") as usize, want.len(), "{c:?}");
+    assert_eq!(w.sim.tracked_entities().len(), want.len());
+}
+
+#[tokio::test]
+async fn without_org_unit_roots_the_run_is_not_configured() {
+    let settings = test_settings().await;
+    let pool = dhis2gw::db::connect(&settings.database).unwrap();
+    let report = run(&pool, &settings, options()).await.unwrap();
+    assert!(report.skipped.unwrap().contains("alerts.org_unit_roots"));
+}
