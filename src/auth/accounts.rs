@@ -233,6 +233,7 @@ pub async fn set_password(pool: &Pool, user_id: i64, new_password: &str) -> Resu
     let hash = password::hash_blocking(new_password.to_owned()).await?;
     let db = pool.get().await?;
     users::set_password_hash(&db, user_id, &hash).await?;
+    crate::db::login_throttle::forget_user(&db, user_id).await?;
     tokens::revoke_user_refresh_tokens(&db, user_id).await?;
     Ok(())
 }

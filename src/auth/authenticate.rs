@@ -1,5 +1,5 @@
 //! Turning [`Credentials`] into a [`Principal`]: password logins (Basic and `POST /auth/login`)
-//! with the per-user and per-IP throttle, API tokens and JWT access tokens (their users and
+//! under the per-(user, address) login throttle, API tokens and JWT access tokens (their users and
 //! tokens read through the [`AuthCache`]).
 
 use std::net::IpAddr;
@@ -10,8 +10,9 @@ use deadpool_postgres::Pool;
 use crate::auth::cache::AuthCache;
 use crate::auth::credentials::Credentials;
 use crate::auth::password::{self, Verified};
-use crate::auth::{AuthError, Principal, Role, jwt, secret};
+use crate::auth::{AuthError, Principal, Role, jwt, login_throttle, secret};
 use crate::config::AuthSettings;
+use crate::db::login_throttle as throttle_db;
 use crate::db::tokens;
 use crate::db::users::{self, UserRow};
 
@@ -52,10 +53,10 @@ fn retry_after(until: chrono::DateTime<Utc>) -> AuthError {
     }
 }
 
-/// Checks a username and password, throttled per user and per client address: after
-/// `auth.login_max_failures` failures within `auth.login_window_secs` the user (or address) is
-/// refused with [`AuthError::Throttled`] for that window. A bcrypt hash is replaced by an
-/// argon2id one on success.
+/// Checks a username and password under the login throttle ([`login_throttle`]): failures
+/// count per (username, client address); an attempt after failures waits first, and a pair at
+/// `auth.login_max_failures` is refused with [`AuthError::Throttled`] until its lock ends. A
+/// bcrypt hash is replaced by an argon2id one on success.
 #[tracing::instrument(skip_all, fields(username = %username))]
 pub async fn login_with_password(
     pool: &Pool,
@@ -64,44 +65,50 @@ pub async fn login_with_password(
     password: &str,
     client_ip: Option<IpAddr>,
 ) -> Result<UserRow, AuthError> {
-    let db = pool.get().await?;
-    let ip = client_ip.map(|ip| ip.to_string());
-    if let Some(ip) = &ip
-        && let Some(until) = tokens::ip_locked_until(&db, ip).await?
-    {
-        tracing::warn!(client_ip = %ip, "login refused: address throttled");
-        return Err(retry_after(until));
+    if username.contains('\0') {
+        // PostgreSQL text cannot hold NUL, so no such user exists.
+        tracing::info!("login failed: bad username or password");
+        return Err(AuthError::BadCredentials);
     }
-    let user = users::by_username(&db, username).await?;
-    if let Some(until) = user.as_ref().and_then(|u| u.locked_until)
-        && until > Utc::now()
-    {
-        tracing::warn!("login refused: user locked out");
-        return Err(retry_after(until));
-    }
-    let stored = match &user {
-        Some(u) => users::password_hash(&db, u.id).await?,
-        None => None,
-    };
-    let verified = password::verify_blocking(password.to_owned(), stored).await;
-    let max = i32::try_from(settings.login_max_failures).unwrap_or(i32::MAX);
+    let key = login_throttle::username_key(username);
+    let ip = login_throttle::address_key(client_ip);
     let window = settings.login_window_secs as f64;
+    let (standing, user, stored) = {
+        let db = pool.get().await?;
+        let standing = throttle_db::standing(&db, key, &ip, window).await?;
+        if let Some(until) = standing.locked_until {
+            tracing::warn!(client_ip = %ip, "login refused: throttled for this address");
+            return Err(retry_after(until));
+        }
+        let user = users::by_username(&db, username).await?;
+        let stored = match &user {
+            Some(u) => users::password_hash(&db, u.id).await?,
+            None => None,
+        };
+        (standing, user, stored)
+    };
+    // Slow down before refusing; no connection is held while waiting.
+    let delay = login_throttle::delay_after(standing.failures);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let verified = password::verify_blocking(password.to_owned(), stored).await;
+    let db = pool.get().await?;
     let user = match user {
         Some(user) if verified != Verified::No => user,
         user => {
-            if let Some(u) = &user
-                && users::record_failure(&db, u.id, max, window)
-                    .await?
-                    .is_some()
-            {
-                tracing::warn!(user_uid = %u.uid, "user locked out after repeated failed logins");
+            let max = i32::try_from(settings.login_max_failures).unwrap_or(i32::MAX);
+            let counted = throttle_db::record_failure(&db, key, &ip, max, window).await?;
+            if counted.new_row {
+                throttle_db::purge_stale(&db, window).await?;
             }
-            if let Some(ip) = &ip
-                && tokens::record_ip_failure(&db, ip, max, window)
-                    .await?
-                    .is_some()
-            {
-                tracing::warn!(client_ip = %ip, "address throttled after repeated failed logins");
+            if counted.locked_until.is_some() {
+                tracing::warn!(
+                    user_uid = user.as_ref().map(|u| u.uid.as_str()).unwrap_or("-"),
+                    client_ip = %ip,
+                    failures = counted.failures,
+                    "login throttled for this address after repeated failures"
+                );
             }
             tracing::info!("login failed: bad username or password");
             return Err(AuthError::BadCredentials);
@@ -115,6 +122,9 @@ pub async fn login_with_password(
         let new_hash = password::hash_blocking(password.to_owned()).await?;
         users::set_password_hash(&db, user.id, &new_hash).await?;
         tracing::info!(user_uid = %user.uid, "password hash upgraded to argon2id");
+    }
+    if standing.recorded {
+        throttle_db::forget(&db, key, &ip).await?;
     }
     users::record_login(&db, user.id).await?;
     Ok(user)

@@ -22,7 +22,7 @@ pub enum AuthError {
     RefreshReused,
     #[error("the account is deactivated")]
     Inactive,
-    /// Too many failed logins for the user or the client address.
+    /// Too many failed logins for this username from this client address.
     #[error("too many failed logins; retry in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
     #[error("{0}")]

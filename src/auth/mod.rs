@@ -1,7 +1,7 @@
 //! Users, passwords, API tokens, JWT sessions, roles and login throttling (no HTTP here).
 //!
 //! - [`credentials`] parses the `Authorization` header, [`authenticate`] turns it into a
-//!   [`Principal`] (with the login throttle);
+//!   [`Principal`] (with the [`login_throttle`] of password logins);
 //! - [`password`] hashes (argon2id; bcrypt verified and upgraded), [`secret`] makes tokens;
 //! - [`jwt`] access tokens, [`session`] login/refresh/logout, [`api_tokens`] `Token` credentials;
 //! - [`cache`] the users and tokens behind `Bearer` and `Token`, in memory;
@@ -16,6 +16,7 @@ pub mod console_session;
 pub mod credentials;
 mod error;
 pub mod jwt;
+pub mod login_throttle;
 pub mod password;
 pub mod principal;
 pub mod secret;

@@ -178,8 +178,10 @@ pub async fn run_user(settings: Settings, command: UserCommand) -> anyhow::Resul
                 "{:<11}  {:<24}  {:<9}  {:<6}  {:<6}  last login",
                 "uid", "username", "role", "active", "locked"
             );
-            for u in users::all(&pool.get().await?).await? {
-                let locked = u.locked_until.is_some_and(|t| t > chrono::Utc::now());
+            let db = pool.get().await?;
+            let locked_names = crate::db::login_throttle::locked_usernames(&db).await?;
+            for u in users::all(&db).await? {
+                let locked = locked_names.contains(&u.username);
                 let last = u
                     .last_login
                     .map(|t| t.to_rfc3339())
@@ -198,7 +200,7 @@ pub async fn run_user(settings: Settings, command: UserCommand) -> anyhow::Resul
         UserCommand::Enable { username } => set_active(&pool, &username, true).await?,
         UserCommand::Unlock { username } => {
             let user = user_named(&pool, &username).await?;
-            users::unlock(&pool.get().await?, user.id).await?;
+            crate::db::login_throttle::forget_user(&pool.get().await?, user.id).await?;
             println!("{username} unlocked");
         }
     }

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod analytics_cache;
 pub mod console_sessions;
 pub mod job_runs;
+pub mod login_throttle;
 pub mod mappings;
 pub mod metadata;
 pub mod migrate;

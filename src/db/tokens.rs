@@ -1,6 +1,6 @@
-//! Credentials other than passwords: API tokens (`user_apitoken`), JWT refresh tokens
-//! (`refresh_tokens`) and the per-IP login throttle (`login_throttle`). Tokens are looked up by
-//! their SHA-256 hex digest; the tokens themselves are never stored.
+//! Credentials other than passwords: API tokens (`user_apitoken`) and JWT refresh tokens
+//! (`refresh_tokens`). Tokens are looked up by their SHA-256 hex digest; the tokens themselves
+//! are never stored.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -255,52 +255,4 @@ pub async fn revoke_user_refresh_tokens(
     )
     .await?;
     Ok(())
-}
-
-/// When the IP is locked out, the lock's end.
-pub async fn ip_locked_until(
-    db: &impl GenericClient,
-    ip: &str,
-) -> Result<Option<DateTime<Utc>>, tokio_postgres::Error> {
-    Ok(db
-        .query_opt(
-            "SELECT locked_until FROM login_throttle WHERE ip = $1 AND locked_until > now()",
-            &[&ip],
-        )
-        .await?
-        .and_then(|r| r.get(0)))
-}
-
-/// Counts a failed password login from `ip`; the window restarts when it has passed. Locks the
-/// IP for `window_secs` at `max_failures`; returns the lock's end when it is now locked.
-pub async fn record_ip_failure(
-    db: &impl GenericClient,
-    ip: &str,
-    max_failures: i32,
-    window_secs: f64,
-) -> Result<Option<DateTime<Utc>>, tokio_postgres::Error> {
-    let row = db
-        .query_one(
-            "INSERT INTO login_throttle AS t (ip, failures, window_started) VALUES ($1, 1, now()) \
-             ON CONFLICT (ip) DO UPDATE SET \
-               failures = CASE WHEN t.window_started < now() - make_interval(secs => $2) \
-                          THEN 1 ELSE t.failures + 1 END, \
-               window_started = CASE WHEN t.window_started < now() - make_interval(secs => $2) \
-                          THEN now() ELSE t.window_started END \
-             RETURNING failures",
-            &[&ip, &window_secs],
-        )
-        .await?;
-    let failures: i32 = row.get(0);
-    if failures < max_failures {
-        return Ok(None);
-    }
-    let row = db
-        .query_one(
-            "UPDATE login_throttle SET locked_until = now() + make_interval(secs => $2) \
-             WHERE ip = $1 RETURNING locked_until",
-            &[&ip, &window_secs],
-        )
-        .await?;
-    Ok(row.get(0))
 }

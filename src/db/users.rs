@@ -1,5 +1,5 @@
-//! The `users` table: rows, lookups, the filtered page of the users API, writes, and the per-user
-//! failed-login bookkeeping the login throttle keeps on the row.
+//! The `users` table: rows, lookups, the filtered page of the users API and writes. Failed
+//! logins are counted in `login_throttle` ([`crate::db::login_throttle`]).
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -10,7 +10,7 @@ use crate::db::redacted::Redacted;
 
 /// Every column but the password hash, in the order `UserRow::from_row` reads them.
 const COLUMNS: &str = "id, uid, username, firstname, lastname, email, telephone, role, \
-    is_active, failed_attempts, locked_until, last_login, created, updated";
+    is_active, last_login, created, updated";
 
 /// One user, without the password hash (that is read only by [`password_hash`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +25,6 @@ pub struct UserRow {
     /// `admin`, `submitter` or `viewer` (a CHECK constraint keeps it so).
     pub role: String,
     pub is_active: bool,
-    pub failed_attempts: i32,
-    pub locked_until: Option<DateTime<Utc>>,
     pub last_login: Option<DateTime<Utc>>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
@@ -44,11 +42,9 @@ impl UserRow {
             telephone: row.get(6),
             role: row.get(7),
             is_active: row.get(8),
-            failed_attempts: row.get(9),
-            locked_until: row.get(10),
-            last_login: row.get(11),
-            created: row.get(12),
-            updated: row.get(13),
+            last_login: row.get(9),
+            created: row.get(10),
+            updated: row.get(11),
         }
     }
 }
@@ -171,8 +167,7 @@ pub async fn set_password_hash(
 ) -> Result<bool, tokio_postgres::Error> {
     let n = db
         .execute(
-            "UPDATE users SET password = $2, failed_attempts = 0, locked_until = NULL, \
-             updated = now() WHERE id = $1",
+            "UPDATE users SET password = $2, updated = now() WHERE id = $1",
             &[&id, &Redacted(hash)],
         )
         .await?;
@@ -283,58 +278,9 @@ pub async fn all(db: &impl GenericClient) -> Result<Vec<UserRow>, tokio_postgres
         .collect())
 }
 
-/// A successful password login: clears the failure count and records the time.
+/// A successful password login: records the time.
 pub async fn record_login(db: &impl GenericClient, id: i64) -> Result<(), tokio_postgres::Error> {
-    db.execute(
-        "UPDATE users SET failed_attempts = 0, last_failed_at = NULL, locked_until = NULL, \
-         last_login = now() WHERE id = $1",
-        &[&id],
-    )
-    .await?;
-    Ok(())
-}
-
-/// A failed password login: counts it (restarting the count when the last failure is older
-/// than the window) and locks the user for `window_secs` once `max_failures` is reached.
-/// Returns the lock's end when the user is now locked.
-pub async fn record_failure(
-    db: &impl GenericClient,
-    id: i64,
-    max_failures: i32,
-    window_secs: f64,
-) -> Result<Option<DateTime<Utc>>, tokio_postgres::Error> {
-    let row = db
-        .query_one(
-            "UPDATE users SET \
-               failed_attempts = CASE \
-                 WHEN last_failed_at IS NULL OR last_failed_at < now() - make_interval(secs => $2) \
-                 THEN 1 ELSE failed_attempts + 1 END, \
-               last_failed_at = now() \
-             WHERE id = $1 RETURNING failed_attempts",
-            &[&id, &window_secs],
-        )
+    db.execute("UPDATE users SET last_login = now() WHERE id = $1", &[&id])
         .await?;
-    let failures: i32 = row.get(0);
-    if failures < max_failures {
-        return Ok(None);
-    }
-    let row = db
-        .query_one(
-            "UPDATE users SET locked_until = now() + make_interval(secs => $2) \
-             WHERE id = $1 RETURNING locked_until",
-            &[&id, &window_secs],
-        )
-        .await?;
-    Ok(row.get(0))
-}
-
-/// Lifts a lock-out and forgets past failures (`dhis2gw user unlock`, a password reset).
-pub async fn unlock(db: &impl GenericClient, id: i64) -> Result<(), tokio_postgres::Error> {
-    db.execute(
-        "UPDATE users SET failed_attempts = 0, last_failed_at = NULL, locked_until = NULL \
-         WHERE id = $1",
-        &[&id],
-    )
-    .await?;
     Ok(())
 }

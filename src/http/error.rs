@@ -14,8 +14,9 @@ pub struct ErrorBody {
     pub error: String,
     /// Stable machine-readable code (`validation_failed`, `unauthorized`, `not_found`, …).
     pub code: String,
-    /// Per-field problems, when the request itself was at fault.
-    #[oai(skip_serializing_if_is_empty)]
+    /// Per-field problems, when the request itself was at fault; absent otherwise (so not
+    /// required by the schema).
+    #[oai(default, skip_serializing_if_is_empty)]
     pub details: Vec<FieldError>,
 }
 

@@ -179,7 +179,8 @@ async fn user_and_token_commands_work_straight_on_the_database() {
     // A lock-out after failed logins is lifted over ssh.
     let db = crate::support::users::sql(&app).await;
     db.execute(
-        "UPDATE users SET locked_until = now() + interval '1 hour', failed_attempts = 5 WHERE username = 'rescue'",
+        "INSERT INTO login_throttle (username, ip, failures, last_failed_at, locked_until) \
+         VALUES ('rescue', '127.0.0.1', 5, now(), now() + interval '1 hour')",
         &[],
     )
     .await
