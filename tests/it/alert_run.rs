@@ -139,8 +139,8 @@ async fn a_run_raises_the_expected_alerts_once_and_a_second_run_none() {
     assert_eq!(n(c, "dhis2_confirmed") as usize, want.len(), "{c:?}");
     assert_eq!(
         n(c, "analytics_calls"),
-        2,
-        "one call per distinct week set: {c:?}"
+        1,
+        "one analytics call for every rule: {c:?}"
     );
     let rows = alerts(&w.pool).await;
     let got: BTreeSet<_> = rows.iter().map(|r| (r.0.clone(), r.1.clone())).collect();
