@@ -13,10 +13,12 @@ const PAGES = [
   { path: 'queue', title: 'Queue', page: queue, visible: () => can('queue_read') },
   { path: 'mappings', title: 'Mappings', page: mappings, visible: () => true },
   { path: 'jobs', title: 'Jobs', page: jobs, visible: () => can('jobs_read') },
-  { path: 'users', title: can('users') ? 'Users and tokens' : 'My API token', page: users, visible: () => true },
+  { path: 'users', title: 'Users and tokens', page: users, visible: () => true },
 ];
 
 let stopPage = null;
+
+function titleOf(p) { return p.path === 'users' && !can('users') ? 'My API token' : p.title; }
 
 /** Goes to a console URL (`/admin/...`) without reloading. */
 export function navigate(url, replace = false) {
@@ -33,8 +35,7 @@ function pageOfUrl() {
 function renderNav(current) {
   const nav = document.getElementById('nav');
   nav.replaceChildren(...PAGES.filter((p) => p.visible()).map((p) =>
-    h('a', { href: `/admin/${p.path}`, 'aria-current': p === current ? 'page' : false, 'data-nav': p.path },
-      p.path === 'users' ? (can('users') ? 'Users and tokens' : 'My API token') : p.title)));
+    h('a', { href: `/admin/${p.path}`, 'aria-current': p === current ? 'page' : false, 'data-nav': p.path }, titleOf(p))));
   const s = currentSession();
   document.getElementById('who').replaceChildren(
     h('span', { 'data-testid': 'who' }, `${s.username} (${s.role})`),
@@ -73,7 +74,7 @@ async function route() {
   renderNav(page);
   const main = document.getElementById('main');
   main.replaceChildren();
-  document.title = `${page.title} · dhis2gw`;
+  document.title = `${titleOf(page)} · dhis2gw`;
   try { stopPage = (await page.page.render(main, navigate)) || null; } catch (e) { fail(e); }
 }
 

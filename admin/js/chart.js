@@ -25,7 +25,7 @@ export function barChart(points, title) {
   });
   if (points.length) {
     svg.append(s('text', { x: pad, y: hgt - 4 }, points[0].label));
-    svg.append(s('text', { x: w - 40, y: hgt - 4 }, points[points.length - 1].label));
+    svg.append(s('text', { x: w - 2, y: hgt - 4, 'text-anchor': 'end' }, points[points.length - 1].label));
   }
   return svg;
 }

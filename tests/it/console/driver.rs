@@ -113,6 +113,22 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("Chromium could not start through chromedriver: {answer}"))
             .to_owned();
+        // Headless Chromium keeps windows at least 500 px wide: narrower screens are emulated.
+        let viewport = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600,
+        }});
+        let emulated = http
+            .post(format!(
+                "http://127.0.0.1:{port}/session/{session}/goog/cdp/execute"
+            ))
+            .json(&viewport)
+            .send()
+            .await
+            .expect("chromedriver answers");
+        assert!(
+            emulated.status().is_success(),
+            "viewport of {width} px refused"
+        );
         let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("target/console-screenshots")
             .join(test);
@@ -148,13 +164,11 @@ impl Browser {
             "http://127.0.0.1:{}/session/{}{path}",
             self.port, self.session
         );
-        let resp = self
-            .http
-            .request(method, url)
-            .json(&body)
-            .send()
-            .await
-            .ok()?;
+        let mut req = self.http.request(method, url);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.ok()?;
         let ok = resp.status().is_success();
         let value: Value = resp.json().await.ok()?;
         ok.then(|| value["value"].clone())
@@ -191,7 +205,8 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 self.screenshot("timeout").await;
-                panic!("no element {css:?} within {WAIT:?}");
+                let errors = self.console_errors().await;
+                panic!("no element {css:?} within {WAIT:?}; browser console errors: {errors:#?}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -219,7 +234,11 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 self.screenshot("timeout").await;
-                panic!("{css:?} never contained {text:?} within {WAIT:?}; last text {last:?}");
+                let errors = self.console_errors().await;
+                panic!(
+                    "{css:?} never contained {text:?} within {WAIT:?}; last text {last:?}; \
+                     browser console errors: {errors:#?}"
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -84,6 +84,7 @@ async fn console_viewer_sees_no_write_controls_and_a_forged_write_is_refused() {
     // The viewer, on a phone-sized screen.
     let browser = Browser::start("viewer_pages", 360).await;
     log_in(&browser, &app.address, "/admin/submissions", &viewer).await;
+    assert_eq!(browser.eval("return window.innerWidth;").await, json!(360));
     for (path, ready) in [
         ("/admin/submissions", "[data-testid=summary]"),
         ("/admin/queue", "[data-card=waiting]"),

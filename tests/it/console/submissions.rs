@@ -133,13 +133,23 @@ async fn console_submissions_filter_page_open_and_requeue() {
         .click_css("dialog[data-testid=detail] .bar button")
         .await;
 
-    // Requeue the first: confirm, deliver, and the page's refresh shows it completed.
+    // Requeue one from the unfiltered list: confirm, deliver, and the page's own refresh shows
+    // it completed while another ticked row stays ticked.
     browser
-        .click_css(&format!("input[data-select='{}']", failed[0]))
+        .goto(&format!("{}/admin/submissions", env.app.address))
+        .await;
+    browser
+        .wait_text("[data-testid=summary]", "5 matching")
+        .await;
+    let target = failed[0];
+    browser
+        .click_css(&format!("input[data-select='{target}']"))
         .await;
     browser.click_css("[data-testid=requeue-selected]").await;
+    browser
+        .wait_text("dialog[data-testid=confirm]", "Requeue 1 submission")
+        .await;
     browser.click_css("[data-testid=confirm-yes]").await;
-    let target = failed[0];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while statuses(&env)
         .await
@@ -152,12 +162,29 @@ async fn console_submissions_filter_page_open_and_requeue() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    browser
+        .wait_text(&format!("[data-status='{target}']"), "queued")
+        .await;
+    browser
+        .click_css(&format!("input[data-select='{}']", failed[1]))
+        .await;
     env.run_pending_deliveries().await;
     assert!(statuses(&env).await.contains(&(target, "completed".into())));
-    // The page is still on status=failed: the row now shows completed (auto-refresh, no reload).
-    let css = format!("[data-status='{target}']");
-    let seen = browser.wait_text(&css, "completed").await;
+    let seen = browser
+        .wait_text(&format!("[data-status='{target}']"), "completed")
+        .await;
     assert_eq!(seen, "completed");
+    let still_ticked = browser
+        .eval(&format!(
+            "return document.querySelector(\"input[data-select='{}']\").checked;",
+            failed[1]
+        ))
+        .await;
+    assert_eq!(
+        still_ticked,
+        json!(true),
+        "the refresh kept the operator's selection"
+    );
     browser.screenshot("requeued").await;
     let received: Value = json!(env.sim.received_data_value_sets().len());
     assert_eq!(
