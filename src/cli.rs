@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::alert_rules::AlertRulesCommand;
 use crate::commands::detect::DetectArgs;
 use crate::commands::logs::LogsCommand;
 use crate::commands::run_job::JobCommand;
@@ -59,4 +60,7 @@ pub enum Command {
     Jobs,
     /// Run an outbreak-detection method over a CSV of weekly counts (needs no configuration).
     Detect(DetectArgs),
+    /// List, import and export alert rules; import the original threshold-alert program's lists.
+    #[command(subcommand)]
+    AlertRules(AlertRulesCommand),
 }

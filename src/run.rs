@@ -61,6 +61,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Logs(c) => with_runtime(|| commands::logs::run(loaded.settings, c)),
         Command::RunJob(c) => with_runtime(|| commands::run_job::run(loaded.settings, c)),
         Command::Jobs => with_runtime(|| commands::run_job::list(loaded.settings)),
+        Command::AlertRules(c) => with_runtime(|| commands::alert_rules::run(loaded.settings, c)),
         Command::Detect(_) => unreachable!("detect runs before the configuration is loaded"),
     }
 }

@@ -1,5 +1,6 @@
 //! Outbreak alerts: the rules that say which disease is checked how ([`rules`]), their CSV
-//! import and export ([`rules_csv`]), and the one error type ([`error`]).
+//! import and export ([`rules_csv`]), the original program's rule lists as an import source
+//! ([`rules_original`]), and the one error type ([`error`]).
 
 pub mod error;
 pub mod evaluate;
@@ -7,6 +8,7 @@ pub mod fetch;
 pub mod record;
 pub mod rules;
 pub mod rules_csv;
+pub mod rules_original;
 pub mod run;
 
 pub use error::{AlertError, RowError};

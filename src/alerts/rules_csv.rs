@@ -488,6 +488,33 @@ pub async fn import(
     Ok(report)
 }
 
+/// The names and codes a CSV file gives its data elements (the original's
+/// `alert_conditions.csv`, or an export): data element → (name, disease code). Invalid rows
+/// are an error ([`AlertError::InvalidRows`]), as in an import.
+pub fn catalogue(
+    bytes: &[u8],
+    limits: &ImportLimits,
+) -> Result<BTreeMap<String, (String, Option<String>)>, AlertError> {
+    let mut report = ImportReport::default();
+    let rows = read_file(bytes, limits, &mut report)?;
+    if !report.errors.is_empty() {
+        return Err(AlertError::InvalidRows(Box::new(report)));
+    }
+    let mut out = BTreeMap::new();
+    for (_, row) in rows {
+        let (data_element, name, code) = match row {
+            Row::Rule(f) => (f.data_element, f.name, f.disease_code),
+            Row::Catalogue {
+                data_element,
+                name,
+                disease_code,
+            } => (data_element, name, disease_code),
+        };
+        out.entry(data_element).or_insert((name, code));
+    }
+    Ok(out)
+}
+
 /// Rules as CSV (UTF-8 with a BOM, as the mappings export), every column.
 pub fn to_csv(rows: &[AlertRuleRow]) -> Result<Vec<u8>, AlertError> {
     let json = |v: &Value| match v {

@@ -85,18 +85,19 @@ impl From<AlertRuleRow> for AlertRuleView {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct AlertRuleBody {
-    pub name: String,
-    /// The data element UID (11 characters, a letter first).
-    pub data_element: String,
+    /// Required (optional in the schema only so that its absence is answered naming it).
+    pub name: Option<String>,
+    /// Required: the data element UID (11 characters, a letter first).
+    pub data_element: Option<String>,
     pub disease_code: Option<String>,
-    /// The detection method; see docs/alerts.md for each one's parameters.
-    pub rule_type: String,
-    /// The method's parameters (default none: the method's defaults).
-    pub params: Option<BTreeMap<String, Value>>,
+    /// Required: the detection method; see docs/alerts.md for each one's parameters.
+    pub rule_type: Option<String>,
+    /// The method's parameters, a JSON object (default `{}`: the method's defaults).
+    pub params: Option<Value>,
     /// 1 to 10 (default 3, the district in most hierarchies).
     pub level: Option<i64>,
-    /// District org unit UID → parameters (default none).
-    pub overrides: Option<BTreeMap<String, Value>>,
+    /// District org unit UID → parameters, a JSON object (default `{}`).
+    pub overrides: Option<Value>,
     /// `skip` (default) or `zero`.
     pub missing_policy: Option<String>,
     /// `alert` (default) or `action`.
@@ -105,23 +106,30 @@ pub struct AlertRuleBody {
     pub enabled: Option<bool>,
 }
 
-impl From<AlertRuleBody> for RuleInput {
-    fn from(b: AlertRuleBody) -> Self {
-        let map = |m: Option<BTreeMap<String, Value>>| -> Map<String, Value> {
-            m.unwrap_or_default().into_iter().collect()
+impl TryFrom<AlertRuleBody> for RuleInput {
+    type Error = AlertError;
+
+    fn try_from(b: AlertRuleBody) -> Result<Self, AlertError> {
+        let map = |field: &str, v: Option<Value>| match v {
+            None | Some(Value::Null) => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m),
+            Some(other) => Err(AlertError::invalid(
+                field,
+                format!("{other} is not a JSON object"),
+            )),
         };
-        RuleInput {
-            name: b.name,
-            data_element: b.data_element,
+        Ok(RuleInput {
+            name: b.name.unwrap_or_default(),
+            data_element: b.data_element.unwrap_or_default(),
             disease_code: b.disease_code,
-            rule_type: b.rule_type,
-            params: map(b.params),
+            rule_type: b.rule_type.unwrap_or_default(),
+            params: map("params", b.params)?,
             level: b.level,
-            overrides: map(b.overrides),
+            overrides: map("overrides", b.overrides)?,
             missing_policy: b.missing_policy,
             severity: b.severity,
             enabled: b.enabled,
-        }
+        })
     }
 }
 
@@ -251,7 +259,7 @@ pub enum CsvFile {
 
 /// How many rules a delete removed.
 #[derive(Debug, Object)]
-pub struct Deleted {
+pub struct RulesDeleted {
     pub deleted: u64,
 }
 
@@ -308,7 +316,7 @@ impl AlertRulesApi {
         _auth: crate::http::auth::ApiAuth,
         body: Json<AlertRuleBody>,
     ) -> Result<CreatedResponse, ApiError> {
-        let row = rules::create(self.state.db(), &body.0.into()).await?;
+        let row = rules::create(self.state.db(), &body.0.try_into()?).await?;
         Ok(CreatedResponse::Created(Json(row.into())))
     }
 
@@ -331,7 +339,7 @@ impl AlertRulesApi {
         id: Path<i64>,
         body: Json<AlertRuleBody>,
     ) -> Result<Json<AlertRuleView>, ApiError> {
-        let row = rules::update(self.state.db(), id.0, &body.0.into()).await?;
+        let row = rules::update(self.state.db(), id.0, &body.0.try_into()?).await?;
         Ok(Json(row.into()))
     }
 
@@ -341,9 +349,9 @@ impl AlertRulesApi {
         &self,
         _auth: crate::http::auth::ApiAuth,
         id: Path<i64>,
-    ) -> Result<Json<Deleted>, ApiError> {
+    ) -> Result<Json<RulesDeleted>, ApiError> {
         rules::delete(self.state.db(), id.0).await?;
-        Ok(Json(Deleted { deleted: 1 }))
+        Ok(Json(RulesDeleted { deleted: 1 }))
     }
 
     /// Import alert rules from CSV (admin): multipart field `file`. Takes the original's
