@@ -121,13 +121,13 @@ impl Surveillance {
             return None;
         }
         let h = mix(&[self.seed, 1, d as u64, i as u64, ordinal as u64]);
-        if h % 20 == 0 {
+        if h.is_multiple_of(20) {
             return None;
         }
         let rate = [0.15, 0.4, 0.8, 1.5, 3.0, 6.0][d % 6];
         let u = ((h >> 11) as f64 + 1.0) / ((1u64 << 53) as f64 + 1.0);
         let mut cases = (-u.ln() * rate).floor() as u64;
-        if (h >> 3) % 97 == 0 {
+        if (h >> 3).is_multiple_of(97) {
             cases += 5 + (h >> 20) % 15;
         }
         Some(cases)
