@@ -26,6 +26,8 @@ pub struct Channels {
     pub telegram: Option<TelegramSender>,
     pub sender_name: String,
     pub max_attempts: i32,
+    /// The first retry's delay; each further one doubles it (up to 30 min).
+    pub backoff_base: Duration,
 }
 
 impl Channels {
@@ -41,6 +43,7 @@ impl Channels {
             telegram: TelegramSender::from_settings(n, clock)?,
             sender_name: n.smtp_from_name.clone(),
             max_attempts: n.max_attempts.max(1) as i32,
+            backoff_base: Duration::from_secs(5),
         })
     }
 }
@@ -53,9 +56,10 @@ pub enum Next {
     RetryAt(DateTime<Utc>),
 }
 
-/// Backoff before attempt `n + 1`: 5 s doubling up to 30 min, or what the provider asked.
-fn backoff(attempts: i32, after: Option<Duration>) -> Duration {
-    let step = Duration::from_secs(5).saturating_mul(1 << attempts.clamp(0, 9) as u32);
+/// Backoff after `attempts` failed attempts: `base` doubling up to 30 min, or what the provider
+/// asked.
+fn backoff(base: Duration, attempts: i32, after: Option<Duration>) -> Duration {
+    let step = base.saturating_mul(1 << attempts.clamp(0, 9) as u32);
     let step = step.min(Duration::from_secs(1800));
     after.map_or(step, |a| a.max(Duration::from_millis(100)))
 }
@@ -109,15 +113,7 @@ pub async fn attempt(db: &Pool, channels: &Channels, id: i64) -> Result<Next, No
             None => not_configured("telegram"),
         },
     };
-    record(
-        db,
-        id,
-        attempts + 1,
-        channels.max_attempts,
-        recipient_id,
-        &outcome,
-    )
-    .await
+    record(db, id, attempts + 1, channels, recipient_id, &outcome).await
 }
 
 /// A channel turned off after the delivery was planned: retried, so turning it back on sends.
@@ -133,17 +129,20 @@ async fn record(
     db: &Pool,
     id: i64,
     attempt: i32,
-    max_attempts: i32,
+    channels: &Channels,
     recipient_id: Option<i64>,
     outcome: &SendOutcome,
 ) -> Result<Next, NotifyError> {
     let (kind, status, next) = match outcome {
         SendOutcome::Sent(_) => ("sent", "sent", Next::Done),
         SendOutcome::Failed(_) | SendOutcome::Blocked(_) => ("failed", "failed", Next::Done),
-        SendOutcome::Retry { .. } if attempt >= max_attempts => ("failed", "failed", Next::Done),
+        SendOutcome::Retry { .. } if attempt >= channels.max_attempts => {
+            ("failed", "failed", Next::Done)
+        }
         SendOutcome::Retry { after, .. } => {
-            let wait = chrono::Duration::from_std(backoff(attempt - 1, *after))
-                .unwrap_or(chrono::Duration::seconds(60));
+            let wait =
+                chrono::Duration::from_std(backoff(channels.backoff_base, attempt - 1, *after))
+                    .unwrap_or(chrono::Duration::seconds(60));
             ("retry", "queued", Next::RetryAt(Utc::now() + wait))
         }
     };

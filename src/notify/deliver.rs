@@ -34,6 +34,7 @@ pub struct Deliverer {
     settings: watch::Receiver<Arc<Settings>>,
     clock: Option<Arc<dyn Clock>>,
     concurrency: usize,
+    backoff_base: Option<Duration>,
 }
 
 impl Deliverer {
@@ -48,6 +49,7 @@ impl Deliverer {
             settings,
             clock: None,
             concurrency: 32,
+            backoff_base: None,
         }
     }
 
@@ -60,6 +62,12 @@ impl Deliverer {
     /// How many deliveries may be in progress at once (default 32).
     pub fn with_concurrency(mut self, n: usize) -> Deliverer {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// The first retry's delay (default 5 s), doubling with each further retry.
+    pub fn with_backoff_base(mut self, base: Duration) -> Deliverer {
+        self.backoff_base = Some(base);
         self
     }
 
@@ -127,7 +135,12 @@ impl Deliverer {
     /// The settings' channels, or the reason they cannot be built (logged once per change).
     fn channels(&self, settings: &Settings) -> Option<Channels> {
         match Channels::from_settings(settings, self.clock.clone()) {
-            Ok(channels) => Some(channels),
+            Ok(mut channels) => {
+                if let Some(base) = self.backoff_base {
+                    channels.backoff_base = base;
+                }
+                Some(channels)
+            }
             Err(e) => {
                 tracing::error!("notifications are not sent: {e}");
                 None

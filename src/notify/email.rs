@@ -2,6 +2,7 @@
 //! authentication, one pooled connection reused across messages, HTML with a plain-text
 //! alternative.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -20,6 +21,9 @@ use crate::config::{NotificationsSettings, SmtpTls};
 pub struct EmailSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// One SMTP conversation at a time: lettre's pool opens a new connection whenever none is
+    /// idle, so concurrent sends would each log in.
+    one_at_a_time: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl EmailSender {
@@ -85,7 +89,11 @@ impl EmailSender {
             ));
         }
         let transport: AsyncSmtpTransport<Tokio1Executor> = builder.build();
-        Ok(Some(EmailSender { transport, from }))
+        Ok(Some(EmailSender {
+            transport,
+            from,
+            one_at_a_time: Arc::default(),
+        }))
     }
 
     /// Sends one message to one address.
@@ -106,6 +114,7 @@ impl EmailSender {
             Ok(email) => email,
             Err(e) => return SendOutcome::Failed(format!("cannot build the email: {e}")),
         };
+        let _turn = self.one_at_a_time.lock().await;
         match self.transport.send(email).await {
             Ok(response) => SendOutcome::Sent(format!(
                 "{} {}",

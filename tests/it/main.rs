@@ -3,6 +3,7 @@
 
 mod support;
 
+mod adopt;
 mod aggregate;
 mod alert_rules;
 mod alert_run;
@@ -15,6 +16,7 @@ mod health;
 mod lifecycle;
 mod mappings;
 mod migrations;
+mod notify;
 mod pipeline;
 mod queue;
 mod scheduler;

@@ -143,30 +143,33 @@ async fn serve(
     match mode {
         SmtpMode::ImplicitTls => {
             let tls = acceptor.accept(stream).await?;
-            session(tls, false, true, &state).await?;
+            session(tls, true, false, true, &state).await?;
         }
         SmtpMode::Plain => {
-            session(stream, false, false, &state).await?;
+            session(stream, true, false, false, &state).await?;
         }
         SmtpMode::StartTls => {
-            if let Some(stream) = session(stream, true, false, &state).await? {
+            if let Some(stream) = session(stream, true, true, false, &state).await? {
+                // After STARTTLS the client speaks first (EHLO again): no second greeting.
                 let tls = acceptor.accept(stream).await?;
-                session(tls, false, true, &state).await?;
+                session(tls, false, false, true, &state).await?;
             }
         }
     }
     Ok(())
 }
 
-/// Runs SMTP on `stream`; returns the stream when the client asked for STARTTLS.
+/// Runs SMTP on `stream` (greeting first when `greet`); returns the stream when the client asked
+/// for STARTTLS.
 async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
+    greet: bool,
     offer_starttls: bool,
     tls: bool,
     state: &State,
 ) -> anyhow::Result<Option<S>> {
     let mut io = BufReader::new(stream);
-    if !tls {
+    if greet {
         if state.down.load(Ordering::SeqCst) {
             io.write_all(b"421 sink unavailable\r\n").await?;
             return Ok(None);

@@ -1,0 +1,9 @@
+//! Notifications against real protocol peers (`crates/notify-fakes`): the SMTP sink, the fake
+//! Telegram Bot API and the fake SMS gateway, with the delivery task run by the test.
+
+mod env;
+mod mime;
+
+mod delivery;
+mod outages;
+mod telegram_limits;
