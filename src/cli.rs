@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::commands::alert_rules::AlertRulesCommand;
+use crate::commands::adopt::MigrateArgs;
 use crate::commands::detect::DetectArgs;
 use crate::commands::logs::LogsCommand;
 use crate::commands::run_job::JobCommand;
@@ -40,8 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API and the delivery workers (the default).
     Serve,
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit; `--adopt` takes over the original
+    /// dhis2gw's database.
+    Migrate(MigrateArgs),
     /// Validate the configuration and print the effective values with secrets masked.
     CheckConfig,
     /// Manage users straight in the database (bootstrap and recovery).

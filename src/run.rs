@@ -44,7 +44,12 @@ pub fn run(mut cli: Cli) -> ExitCode {
     };
     match command {
         Command::CheckConfig => check_config(&cli, &loaded),
-        Command::Migrate => with_runtime(|| async {
+        Command::Migrate(args) if args.adopt => with_runtime(|| async {
+            let _log = telemetry::init(&loaded.settings.log.level);
+            log_warnings(&loaded);
+            commands::adopt::run(loaded.settings.clone(), &args).await
+        }),
+        Command::Migrate(_) => with_runtime(|| async {
             let _log = telemetry::init(&loaded.settings.log.level);
             log_warnings(&loaded);
             let pool = crate::db::connect(&loaded.settings.database)?;

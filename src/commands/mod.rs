@@ -2,6 +2,7 @@
 //! submission logs, and running a scheduled job once; and `detect`, which needs none of them.
 
 pub mod alert_rules;
+pub mod adopt;
 pub mod detect;
 pub mod logs;
 pub mod run_job;

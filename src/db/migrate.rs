@@ -9,12 +9,15 @@ mod embedded {
 }
 
 /// Arbitrary constant key of the advisory lock that serialises migrations across instances.
-const MIGRATION_LOCK: i64 = 0x6468_6973_3267_7701;
+pub(crate) const MIGRATION_LOCK: i64 = 0x6468_6973_3267_7701;
 
 /// Applies pending migrations and returns the names of the ones applied. Two instances starting
 /// at once take turns on a session-level advisory lock, so the history is written once.
 pub async fn run(pool: &Pool) -> anyhow::Result<Vec<String>> {
     let mut conn = pool.get().await?;
+    if crate::db::adopt::detect::is_unadopted_original(&conn).await? {
+        anyhow::bail!(crate::db::adopt::NOT_ADOPTED);
+    }
     conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
     let client: &mut tokio_postgres::Client = conn.deref_mut().deref_mut();
@@ -28,6 +31,11 @@ pub async fn run(pool: &Pool) -> anyhow::Result<Vec<String>> {
         .iter()
         .map(|m| m.to_string())
         .collect())
+}
+
+/// Every migration built into this binary (adoption applies them inside its own transaction).
+pub(crate) fn embedded_migrations() -> Vec<refinery::Migration> {
+    embedded::migrations::runner().get_migrations().clone()
 }
 
 /// The newest migration version built into this binary.

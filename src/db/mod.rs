@@ -1,5 +1,6 @@
 //! PostgreSQL: the connection pool, the embedded migrations, and one file per table group.
 
+pub mod adopt;
 pub mod alert_rules;
 pub mod alerts;
 pub mod analytics_cache;

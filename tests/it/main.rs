@@ -4,6 +4,7 @@
 mod support;
 
 mod adopt;
+mod adopt;
 mod aggregate;
 mod alert_rules;
 mod alert_run;
