@@ -59,6 +59,9 @@ pub enum ApiError {
     /// The body is larger than `http.body_limit_bytes`.
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
+    /// The body's `Content-Type` is not one the operation accepts.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// Too many attempts; retry after the given number of seconds.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
