@@ -227,7 +227,8 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Stores a new password hash, unlocks the user and ends its JWT sessions (CLI and API).
+/// Stores a new password hash, unlocks the user and ends its JWT and console sessions (CLI and
+/// API).
 pub async fn set_password(pool: &Pool, user_id: i64, new_password: &str) -> Result<(), AuthError> {
     password::check_strength(new_password)?;
     let hash = password::hash_blocking(new_password.to_owned()).await?;
@@ -235,6 +236,7 @@ pub async fn set_password(pool: &Pool, user_id: i64, new_password: &str) -> Resu
     users::set_password_hash(&db, user_id, &hash).await?;
     crate::db::login_throttle::forget_user(&db, user_id).await?;
     tokens::revoke_user_refresh_tokens(&db, user_id).await?;
+    crate::db::console_sessions::delete_for_user(&db, user_id).await?;
     Ok(())
 }
 

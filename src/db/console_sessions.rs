@@ -74,3 +74,15 @@ pub async fn delete_by_digest(
         .await?;
     Ok(n == 1)
 }
+
+/// Ends every console session of a user (its password changed); returns how many.
+pub async fn delete_for_user(
+    db: &impl GenericClient,
+    user_id: i64,
+) -> Result<u64, tokio_postgres::Error> {
+    db.execute(
+        "DELETE FROM console_sessions WHERE user_id = $1",
+        &[&user_id],
+    )
+    .await
+}

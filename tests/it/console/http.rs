@@ -130,6 +130,58 @@ async fn console_writes_need_the_sessions_csrf_token() {
 }
 
 #[tokio::test]
+async fn console_sessions_end_when_the_password_is_reset_or_the_user_disabled() {
+    let app = TestApp::spawn().await;
+    let admin = create_user(&app, Role::Admin).await;
+    let viewer = create_user(&app, Role::Viewer).await;
+    let me = |cookie: String| {
+        let app = &app;
+        async move {
+            app.request(Method::GET, "/api/v2/me")
+                .header("Cookie", cookie)
+                .status_and_json()
+                .await
+                .0
+        }
+    };
+    let (cookie, _, _) = console_login(&app, &viewer).await;
+    assert_eq!(me(cookie.clone()).await, 200);
+    let (status, body) = app
+        .request(
+            Method::POST,
+            &format!("/api/v2/users/{}/password", viewer.uid),
+        )
+        .auth(admin.basic())
+        .json(&json!({"new_password": "a brand new password"}))
+        .status_and_json()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        me(cookie).await,
+        401,
+        "a password reset ends console sessions"
+    );
+
+    let viewer = TestUser {
+        password: "a brand new password".into(),
+        ..viewer
+    };
+    let (cookie, _, _) = console_login(&app, &viewer).await;
+    assert_eq!(me(cookie.clone()).await, 200);
+    let (status, _) = app
+        .request(Method::DELETE, &format!("/api/v2/users/{}", viewer.uid))
+        .auth(admin.basic())
+        .status_and_json()
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        me(cookie).await,
+        401,
+        "a disabled user's session stops at once"
+    );
+}
+
+#[tokio::test]
 async fn console_login_from_another_origin_is_refused_and_a_header_beats_the_cookie() {
     let app = TestApp::spawn().await;
     let admin = create_user(&app, Role::Admin).await;
