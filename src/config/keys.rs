@@ -889,6 +889,14 @@ pub const IGNORED_LEGACY_KEYS: &[&str] = &[
     "api.authtoken",
 ];
 
+/// Spellings of the original gateway's README (its documented `DHIS2GW_SERVER_PORT` and
+/// `DHIS2GW_REDIS` settings) accepted for the real keys, with a deprecation warning. The real
+/// key wins when a file carries both.
+pub const LEGACY_ALIASES: &[(&str, &str)] = &[
+    ("server.port", "server.http_port"),
+    ("server.redis", "server.redis_address"),
+];
+
 /// Whole sections of the original that belong to other programs (Uganda's PBS sync).
 pub const IGNORED_LEGACY_SECTIONS: &[&str] = &["pbs"];
 

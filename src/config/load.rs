@@ -251,6 +251,17 @@ impl Walk<'_> {
             }
         } else if let Some(spec) = key.strip_suffix("_file").and_then(keys::find) {
             self.secret_file(spec, key, value);
+        } else if let Some((_, real)) = keys::LEGACY_ALIASES.iter().find(|(alias, _)| *alias == key)
+        {
+            self.warnings.push(ConfigIssue {
+                key: key.to_owned(),
+                message: format!(
+                    "deprecated spelling of {real} (the original gateway's README); rename it"
+                ),
+            });
+            if !self.out.contains_key(*real) {
+                self.field(real, value);
+            }
         } else if keys::IGNORED_LEGACY_KEYS.contains(&key) {
             self.warnings.push(ConfigIssue {
                 key: key.to_owned(),

@@ -4,6 +4,7 @@
 //! routes afterwards.
 
 mod original;
+mod readme_config;
 
 use base64::Engine;
 use dhis2gw::db::adopt::{self, AdoptError, Options};
