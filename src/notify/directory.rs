@@ -233,3 +233,29 @@ pub async fn sync_configured(
     tx.commit().await?;
     Ok(())
 }
+
+/// The `directory` job: skipped, saying so, when `notifications.user_groups` is empty; a dry run
+/// only reads the groups. Returns (why skipped, counts) for the job's record.
+pub async fn run_job(
+    db: &Pool,
+    settings: &crate::config::Settings,
+    dry_run: bool,
+) -> anyhow::Result<(Option<String>, serde_json::Map<String, serde_json::Value>)> {
+    let n = &settings.notifications;
+    if n.user_groups.is_empty() {
+        return Ok((
+            Some("not configured: notifications.user_groups is empty".into()),
+            serde_json::Map::new(),
+        ));
+    }
+    if dry_run {
+        anyhow::bail!("the directory job has no dry run");
+    }
+    let client = Dhis2Client::new(&settings.api)?;
+    let report = sync_dhis2(db, &client, n).await?;
+    let counts = match serde_json::to_value(report)? {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    Ok((None, counts))
+}

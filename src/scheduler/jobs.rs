@@ -121,7 +121,15 @@ impl JobRunner for Jobs {
                 JobName::Sync => run_sync(&settings, &submissions, options).await,
                 JobName::Retry => run_retry(&submissions, options).await,
                 JobName::Threshold => run_threshold(&settings, &submissions, options).await,
-                JobName::Directory => Ok(not_configured("the notification recipient directory")),
+                JobName::Directory => {
+                    let (skipped, counts) = crate::notify::directory::run_job(
+                        submissions.db(),
+                        &settings,
+                        options.dry_run,
+                    )
+                    .await?;
+                    Ok(JobReport { skipped, counts })
+                }
             }
         })
     }
@@ -147,16 +155,6 @@ async fn run_threshold(
         skipped: report.skipped,
         counts: report.counts,
     })
-}
-
-/// A job whose service dhis2gw does not have yet: recorded as skipped, saying so.
-fn not_configured(what: &str) -> JobReport {
-    JobReport {
-        skipped: Some(format!(
-            "not configured: {what} is not part of this dhis2gw yet"
-        )),
-        counts: Map::new(),
-    }
 }
 
 fn counts(value: Value) -> Map<String, Value> {

@@ -5,5 +5,6 @@ mod env;
 mod mime;
 
 mod delivery;
+mod directory;
 mod outages;
 mod telegram_limits;
