@@ -144,13 +144,31 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
     .await?)
 }
 
-/// The policy check around every request (see the module docs). Answers 401/403/429/503 itself
+/// The policy check around every request (see the module docs), after refusing headers over
+/// [`MAX_HEADER_BYTES`](crate::http::error::MAX_HEADER_BYTES) with 431. Answers 401/403/429/503 itself
 /// so the JSON body and headers reach the client unchanged.
 pub async fn guard<E: Endpoint>(
     state: AppState,
     ep: Arc<E>,
     mut req: Request,
 ) -> poem::Result<Response> {
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > crate::http::error::MAX_HEADER_BYTES {
+        return Ok(ApiError::HeadersTooLarge(poem_openapi::payload::Json(
+            crate::http::error::ErrorBody::new(
+                "headers_too_large",
+                format!(
+                    "the request's headers exceed {} bytes",
+                    crate::http::error::MAX_HEADER_BYTES
+                ),
+            ),
+        ))
+        .into_response());
+    }
     let path = req.uri().path().to_owned();
     if !policy::is_guarded(&path) {
         return ep.call(req).await.map(IntoResponse::into_response);

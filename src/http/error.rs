@@ -62,6 +62,9 @@ pub enum ApiError {
     /// The body's `Content-Type` is not one the operation accepts.
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// The request's headers together exceed [`MAX_HEADER_BYTES`].
+    #[oai(status = 431)]
+    HeadersTooLarge(Json<ErrorBody>),
     /// Too many attempts; retry after the given number of seconds.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
@@ -72,6 +75,9 @@ pub enum ApiError {
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
+
+/// The most header bytes (names and values together) a request may carry; more is a 431.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// The schemes named in `WWW-Authenticate` on every 401.
 pub const WWW_AUTHENTICATE: &str = r#"Basic realm="dhis2gw", Bearer, Token"#;

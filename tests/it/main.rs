@@ -4,7 +4,6 @@
 mod support;
 
 mod adopt;
-mod adopt;
 mod aggregate;
 mod alert_rules;
 mod alert_run;
@@ -14,6 +13,7 @@ mod console;
 mod detect_cli;
 mod dhis2_client;
 mod health;
+mod hostile;
 mod lifecycle;
 mod mappings;
 mod migrations;
