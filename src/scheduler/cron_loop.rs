@@ -19,6 +19,9 @@ use super::firings;
 use super::jobs::{JobName, JobOptions};
 use super::runs::{Finished, Runs};
 
+/// A firing found this late (a busy machine delayed the pass) still runs; one found later (a
+/// paused process, a suspended VM) is dropped in favour of the latest.
+const LATE_LIMIT: chrono::Duration = chrono::Duration::seconds(60);
 /// How often old runs are purged.
 const PURGE_EVERY: chrono::Duration = chrono::Duration::hours(1);
 /// Firings a single pass may find for one job before it takes only the latest (a pass after a
@@ -70,8 +73,8 @@ impl Scheduler {
         self.handled_until = now;
     }
 
-    /// Claims and starts every job whose firing fell in (last pass, `now`]; only the latest of
-    /// several firings of one job is run.
+    /// Claims and starts every job whose firing fell in (last pass, `now`]. Firings a busy
+    /// machine made late by up to a minute all run; after a longer stall only the latest does.
     pub async fn fire_due(&mut self, now: DateTime<Utc>) {
         let settings = self.settings.borrow().clone();
         let zone = settings.server.timezone;
@@ -80,15 +83,16 @@ impl Scheduler {
                 continue;
             };
             let due = firings::between(cron, zone, self.handled_until, now, MAX_FIRINGS_PER_PASS);
-            if let Some(latest) = due.last() {
-                if due.len() > 1 {
-                    tracing::warn!(
-                        job = job.as_str(),
-                        missed = due.len() - 1,
-                        "the scheduler fell behind (process paused?): only the latest firing runs"
-                    );
-                }
-                self.fire(job, *latest, Trigger::Schedule).await;
+            let to_run = firings_to_run(&due, now);
+            if to_run.len() < due.len() {
+                tracing::warn!(
+                    job = job.as_str(),
+                    missed = due.len() - to_run.len(),
+                    "the scheduler fell behind (process paused?): only the latest firing runs"
+                );
+            }
+            for firing in to_run {
+                self.fire(job, firing, Trigger::Schedule).await;
             }
         }
         self.handled_until = self.handled_until.max(now);
@@ -215,6 +219,21 @@ impl Scheduler {
     }
 }
 
+/// Of the firings due at `now` (oldest first): each one at most [`LATE_LIMIT`] old, or, when all
+/// are older, only the latest.
+fn firings_to_run(due: &[DateTime<Utc>], now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let recent: Vec<_> = due
+        .iter()
+        .copied()
+        .filter(|t| now - *t <= LATE_LIMIT)
+        .collect();
+    if recent.is_empty() {
+        due.last().copied().into_iter().collect()
+    } else {
+        recent
+    }
+}
+
 /// Each enabled job's next firing after `after`, for the jobs API.
 pub fn next_firings(settings: &Settings, after: DateTime<Utc>) -> HashMap<JobName, DateTime<Utc>> {
     JobName::ALL
@@ -224,4 +243,38 @@ pub fn next_firings(settings: &Settings, after: DateTime<Utc>) -> HashMap<JobNam
             firings::next_after(cron, settings.server.timezone, after).map(|t| (job, t))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn late_firings_run_after_a_delay_but_not_after_a_stall() {
+        let now = at("2026-12-07T10:00:03Z");
+        let due = [
+            at("2026-12-07T10:00:01Z"),
+            at("2026-12-07T10:00:02Z"),
+            at("2026-12-07T10:00:03Z"),
+        ];
+        assert_eq!(
+            firings_to_run(&due, now),
+            due,
+            "a pass two seconds late runs all three"
+        );
+        let now = at("2026-12-07T10:30:00Z");
+        let due = [
+            at("2026-12-07T10:10:00Z"),
+            at("2026-12-07T10:15:00Z"),
+            at("2026-12-07T10:20:00Z"),
+        ];
+        assert_eq!(firings_to_run(&due, now), [at("2026-12-07T10:20:00Z")]);
+        let mixed = [at("2026-12-07T10:28:00Z"), at("2026-12-07T10:29:30Z")];
+        assert_eq!(firings_to_run(&mixed, now), [at("2026-12-07T10:29:30Z")]);
+        assert!(firings_to_run(&[], now).is_empty());
+    }
 }

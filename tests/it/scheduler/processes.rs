@@ -64,15 +64,32 @@ async fn two_daemons_run_a_once_per_second_job_once_per_second() {
             "a second without its run, or a second run twice: {pair:?}"
         );
     }
+    // On a loaded machine a run may outlast its second: the next firing is then recorded as
+    // skipped (once), which still accounts for that second.
     let outcomes: Vec<Option<String>> = rows.iter().map(|r| r.get(2)).collect();
     assert!(
-        outcomes.iter().all(|o| o.as_deref() == Some("ok")),
+        outcomes
+            .iter()
+            .all(|o| matches!(o.as_deref(), Some("ok" | "skipped"))),
         "{outcomes:?}"
     );
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| o.as_deref() == Some("ok"))
+            .count()
+            * 2
+            > outcomes.len(),
+        "most seconds ran: {outcomes:?}"
+    );
     // Each run started once, on one daemon: the journals count as many starts as the table
-    // has runs of any trigger (a catch-up run at start included).
+    // has runs that started (any trigger, a catch-up run at start included; skips never start).
     let all_runs: i64 = client
-        .query_one("SELECT count(*) FROM job_runs WHERE job = 'retry'", &[])
+        .query_one(
+            "SELECT count(*) FROM job_runs WHERE job = 'retry' \
+             AND outcome IS DISTINCT FROM 'skipped'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
