@@ -63,6 +63,8 @@ export function can(action) {
     jobs_run: ['admin'],
     queue_read: ['admin', 'viewer'],
     users: ['admin'],
+    rules_read: ['admin', 'viewer'],
+    rules_write: ['admin'],
   };
   return (rules[action] || []).includes(role);
 }

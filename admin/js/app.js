@@ -6,12 +6,14 @@ import * as submissions from './pages/submissions.js';
 import * as queue from './pages/queue.js';
 import * as mappings from './pages/mappings.js';
 import * as jobs from './pages/jobs.js';
+import * as rules from './pages/rules.js';
 import * as users from './pages/users.js';
 
 const PAGES = [
   { path: 'submissions', title: 'Submissions', page: submissions, visible: () => true },
   { path: 'queue', title: 'Queue', page: queue, visible: () => can('queue_read') },
   { path: 'mappings', title: 'Mappings', page: mappings, visible: () => true },
+  { path: 'rules', title: 'Alert rules', page: rules, visible: () => can('rules_read') },
   { path: 'jobs', title: 'Jobs', page: jobs, visible: () => can('jobs_read') },
   { path: 'users', title: 'Users and tokens', page: users, visible: () => true },
 ];

@@ -5,6 +5,7 @@
 mod driver;
 mod http;
 mod mappings;
+mod rules;
 mod session;
 mod submissions;
 

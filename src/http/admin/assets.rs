@@ -40,6 +40,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("js/pages/queue.js", JS),
     asset!("js/pages/mappings.js", JS),
     asset!("js/pages/jobs.js", JS),
+    asset!("js/pages/rules.js", JS),
     asset!("js/pages/users.js", JS),
 ];
 

@@ -89,6 +89,7 @@ async fn console_viewer_sees_no_write_controls_and_a_forged_write_is_refused() {
         ("/admin/submissions", "[data-testid=summary]"),
         ("/admin/queue", "[data-card=waiting]"),
         ("/admin/mappings", "[data-testid=mappings-total]"),
+        ("/admin/rules", "[data-testid=rules-total]"),
         ("/admin/jobs", "main table"),
         ("/admin/users", "[data-testid=create-token]"),
     ] {
