@@ -41,3 +41,10 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --locked --workspace --no-fail-fast -- "$@"
 fi
+
+echo "== cargo deny check licenses bans sources"
+command -v cargo-deny >/dev/null 2>&1 || cargo install --locked cargo-deny
+cargo deny --offline check licenses bans sources
+
+echo "== schemathesis (packaging/schemathesis.sh)"
+bash packaging/schemathesis.sh

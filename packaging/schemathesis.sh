@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Property-based API testing with schemathesis (pinned in packaging/schemathesis-requirements.txt,
+# installed into target/schemathesis/venv): starts private PostgreSQL and Redis and the daemon
+# (the newer of target/release/dhis2gw and target/debug/dhis2gw, as built by the test run), then runs every
+# check of schemathesis against /openapi.json as admin, submitter and viewer, with a bounded
+# number of examples per operation. Findings and fixes: docs/hostile-input.md.
+#
+#   packaging/schemathesis.sh                  # all three roles
+#   SCHEMATHESIS_MAX_EXAMPLES=25 packaging/schemathesis.sh
+#   SCHEMATHESIS_ROLES=admin packaging/schemathesis.sh
+# Ports: DHIS2GW_ST_PG_PORT (56533), DHIS2GW_ST_REDIS_PORT (57480); data under target/schemathesis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+root=target/schemathesis
+venv=$root/venv
+max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-5}
+roles=${SCHEMATHESIS_ROLES:-"viewer submitter admin"}
+mkdir -p "$root"
+
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$(sed -n 's/^schemathesis==//p' packaging/schemathesis-requirements.txt)"; then
+  echo "== installing schemathesis into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q -r packaging/schemathesis-requirements.txt
+fi
+
+# The newer of the release and debug builds (the test run builds debug).
+bin=$(ls -t target/release/dhis2gw target/debug/dhis2gw 2>/dev/null | head -1)
+[ -n "$bin" ] && [ -x "$bin" ] || { echo "no dhis2gw binary: run cargo build first" >&2; exit 1; }
+
+svc=$root/services
+bash packaging/local-services.sh stop --dir "$svc" >/dev/null 2>&1 || true
+rm -rf "$svc"
+daemon_pid=""
+cleanup() {
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  bash packaging/local-services.sh stop --dir "$svc" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+eval "$(bash packaging/local-services.sh start --dir "$svc" \
+  --pg-port "${DHIS2GW_ST_PG_PORT:-56533}" --redis-port "${DHIS2GW_ST_REDIS_PORT:-57480}")"
+
+admin_pw="St-Admin-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+cat >"$root/dhis2gw.yml" <<YAML
+database:
+  uri: $DHIS2GW_DB
+server:
+  http_port: 0
+  redis_address: $DHIS2GW_REDIS
+  queue_prefix: schemathesis
+  shutdown_grace_secs: 5
+api:
+  dhis2_base_url: http://127.0.0.1:9/
+  sync_cron_expression: ""
+  retry_cron_expression: ""
+auth:
+  initial_admin_password: $admin_pw
+log:
+  level: info
+YAML
+unset DHIS2GW_DB DHIS2GW_REDIS
+log=$root/daemon.log
+"$bin" serve --config-file "$root/dhis2gw.yml" >"$log" 2>&1 &
+daemon_pid=$!
+port=""
+for _ in $(seq 1 300); do
+  port=$(sed -n 's/.*dhis2gw listening.*port=\([0-9]*\).*/\1/p' "$log" | head -1)
+  [ -n "$port" ] && break
+  kill -0 "$daemon_pid" 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "daemon did not start" >&2; cat "$log"; exit 1; }
+base=http://127.0.0.1:$port
+basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
+
+# One user per role besides the admin.
+declare -A password
+password[admin]=$admin_pw
+for role in submitter viewer; do
+  password[$role]="St-$role-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  curl -sf -o /dev/null -X POST "$base/api/v2/users" -H "Authorization: $(basic admin "$admin_pw")" \
+    -H 'Content-Type: application/json' \
+    -d "{\"username\":\"st-$role\",\"password\":\"${password[$role]}\",\"role\":\"$role\"}"
+done
+
+status=0
+for role in $roles; do
+  user=st-$role; [ "$role" = admin ] && user=admin
+  echo "== schemathesis as $role ($max_examples examples per operation)"
+  "$venv/bin/schemathesis" run "$base/openapi.json" \
+    --checks all --max-examples "$max_examples" --workers 2 --seed 24 \
+    --request-timeout 20 --no-color \
+    -H "Authorization: $(basic "$user" "${password[$role]}")" \
+    --report junit --report-dir "$root/report-$role" \
+    || status=1
+done
+if grep -q "panicked" "$log"; then
+  echo "the daemon panicked:"; grep -n "panicked" "$log"; status=1
+fi
+exit $status
