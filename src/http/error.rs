@@ -283,3 +283,20 @@ impl From<crate::scheduler::SchedulerError> for ApiError {
         }
     }
 }
+
+impl From<crate::notify::NotifyError> for ApiError {
+    fn from(err: crate::notify::NotifyError) -> Self {
+        use crate::notify::NotifyError as E;
+        match err {
+            E::Invalid { field, message } => ApiError::bad_request(
+                format!("invalid query: {field}: {message}"),
+                vec![FieldError { field, message }],
+            ),
+            E::NotFound(_) => ApiError::not_found(err.to_string()),
+            E::Pool(_) | E::Db(_) => ApiError::unavailable("PostgreSQL", &err),
+            E::Directory(_) => ApiError::unavailable("DHIS2", &err),
+            E::Queue(_) => ApiError::unavailable("Redis", &err),
+            E::Config(_) | E::NotConfigured(_) => ApiError::internal(&err),
+        }
+    }
+}

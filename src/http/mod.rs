@@ -4,7 +4,9 @@
 pub mod admin;
 pub mod aggregate;
 pub mod alert_rules;
+pub mod alerts;
 pub mod auth;
+pub mod deliveries;
 pub mod error;
 pub mod health;
 pub mod jobs;
@@ -42,8 +44,12 @@ pub enum Tag {
     Mappings,
     /// Scheduled jobs: schedules, runs, run now.
     Jobs,
+    /// Recorded outbreak alerts: list, detail, acknowledge.
+    Alerts,
     /// Alert rules: which disease is checked with which detection method.
     AlertRules,
+    /// Alert notifications: the deliveries log and the recipient directory.
+    Notifications,
 }
 
 /// Every API of the daemon; a new resource adds its API struct here.
@@ -55,8 +61,10 @@ type Apis = (
     logs::LogsApi,
     mappings::MappingsApi,
     jobs::JobsApi,
+    alerts::AlertsApi,
     alert_rules::AlertRulesApi,
     queue_stats::QueueStatsApi,
+    deliveries::DeliveriesApi,
 );
 
 fn apis(state: &AppState) -> Apis {
@@ -69,8 +77,10 @@ fn apis(state: &AppState) -> Apis {
         logs::LogsApi { state: state() },
         mappings::MappingsApi { state: state() },
         jobs::JobsApi { state: state() },
+        alerts::AlertsApi { state: state() },
         alert_rules::AlertRulesApi { state: state() },
         queue_stats::QueueStatsApi { state: state() },
+        deliveries::DeliveriesApi { state: state() },
     )
 }
 

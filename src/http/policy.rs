@@ -102,8 +102,14 @@ pub const RULES: &[Rule] = &[
     rule("GET",    "/api/v2/jobs",                        OPERATORS),
     rule("GET",    "/api/v2/jobs/{name}/runs",            OPERATORS),
     rule("POST",   "/api/v2/jobs/{name}/run",             ADMIN),
-    // the delivery queue at a glance (console)
-    rule("GET",    "/api/v2/queue/stats",                 OPERATORS),
+    // recorded alerts
+    rule("GET",    "/api/v2/alerts",                      OPERATORS),
+    rule("GET",    "/api/v2/alerts/{id}",                 OPERATORS),
+    rule("POST",   "/api/v2/alerts/{id}/acknowledge",     ADMIN),
+    // alert notifications
+    rule("GET",    "/api/v2/deliveries",                  OPERATORS),
+    rule("POST",   "/api/v2/deliveries/{id}/retry",       ADMIN),
+    rule("GET",    "/api/v2/recipients",                  OPERATORS),
     // alert rules: admins write, viewers read, submitters nothing
     rule("GET",    "/api/v2/alert-rules",                 OPERATORS),
     rule("POST",   "/api/v2/alert-rules",                 ADMIN),
@@ -112,6 +118,8 @@ pub const RULES: &[Rule] = &[
     rule("DELETE", "/api/v2/alert-rules/{id}",            ADMIN),
     rule("POST",   "/api/v2/alert-rules/import/csv",      ADMIN),
     rule("GET",    "/api/v2/alert-rules/export/csv",      OPERATORS),
+    // the delivery queue at a glance (console)
+    rule("GET",    "/api/v2/queue/stats",                 OPERATORS),
 ];
 
 /// The prefix every rule lives under; other paths (health, OpenAPI, swagger) are not guarded.

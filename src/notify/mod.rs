@@ -11,6 +11,7 @@ pub mod deliver;
 pub mod directory;
 pub mod email;
 pub mod error;
+pub mod log;
 pub mod matching;
 pub mod notice;
 pub mod send;

@@ -4,6 +4,7 @@
 mod env;
 mod mime;
 
+mod api;
 mod delivery;
 mod directory;
 mod outages;
