@@ -24,9 +24,12 @@ const MAX_PAGE_SIZE: i64 = 500;
 #[derive(Debug, Object)]
 pub struct LogPageBody {
     pub items: Vec<Submission>,
-    pub total: i64,
+    /// Rows matching the filters (absent with `with_total=false`).
+    #[oai(skip_serializing_if_is_none)]
+    pub total: Option<i64>,
     pub page: i64,
-    pub total_pages: i64,
+    #[oai(skip_serializing_if_is_none)]
+    pub total_pages: Option<i64>,
     pub page_size: i64,
     /// Pass as `cursor` for the next (older) page; absent when this page is not full.
     #[oai(skip_serializing_if_is_none)]
@@ -104,6 +107,9 @@ impl LogsApi {
         /// Keyset paging, fast at any depth: the previous page's `next_cursor`. `page` is then
         /// ignored.
         cursor: Query<Option<String>>,
+        /// Default true; false skips counting the matching rows (`total` and `total_pages` are
+        /// then absent), which keeps pages fast on millions of rows.
+        with_total: Query<Option<bool>>,
     ) -> Result<Json<LogPageBody>, ApiError> {
         let zone = self.state.settings().server.timezone;
         let mut details = Vec::new();
@@ -111,6 +117,7 @@ impl LogsApi {
             id: job_id.0,
             user: user.0.filter(|u| !u.trim().is_empty()),
             text: text.0.filter(|t| !t.is_empty()),
+            skip_total: with_total.0 == Some(false),
             ..LogFilter::default()
         };
         if let Some(s) = status.0.filter(|s| !s.is_empty()) {
@@ -199,15 +206,16 @@ impl LogsApi {
             .submissions()
             .list_logs(Some(&auth.0), filter, page, page_size)
             .await?;
+        let counted_nothing = with_total.0 == Some(false);
         let next_cursor = (result.items.len() as i64 == result.page_size)
             .then(|| result.items.last().map(|s| cursor_of(s.submitted_at, s.id)))
             .flatten();
         Ok(Json(LogPageBody {
             next_cursor,
             items: result.items,
-            total: result.total,
+            total: (!counted_nothing).then_some(result.total),
             page: result.page,
-            total_pages: result.total_pages,
+            total_pages: (!counted_nothing).then_some(result.total_pages),
             page_size: result.page_size,
         }))
     }

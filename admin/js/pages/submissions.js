@@ -52,10 +52,20 @@ export async function render(main, navigate) {
 
   const filterQuery = () => Object.fromEntries(FILTERS.map((f) => [f, params[f]]));
 
+  // The count of matching rows is asked once per view, apart from the pages: on millions of
+  // rows it costs far more than a page, so neither paging nor the refresh waits for it.
+  let total = '…';
+  const showSummary = () => { summary.textContent = `${total} matching · showing ${rows.length}`; };
+  async function count() {
+    const res = await get(`/api/v2/logs${query({ ...filterQuery(), page_size: 1 })}`);
+    total = String(res.total);
+    showSummary();
+  }
+
   async function load() {
-    const page = await get(`/api/v2/logs${query({ ...filterQuery(), page_size: pageSize, cursor: params.cursor })}`);
+    const page = await get(`/api/v2/logs${query({ ...filterQuery(), page_size: pageSize, cursor: params.cursor, with_total: false })}`);
     rows = page.items;
-    summary.textContent = `${page.total} matching · showing ${rows.length}`;
+    showSummary();
     drawTable();
     pager.replaceChildren(
       params.cursor ? h('button', { type: 'button', 'data-testid': 'newer', onclick: () => history.back() }, '← Newer') : '',
@@ -126,7 +136,7 @@ export async function render(main, navigate) {
     for (const id of ids) { try { await api('DELETE', `/api/v2/logs/${id}`); } catch { failed += 1; } }
     selected.clear();
     toast(`Deleted ${ids.length - failed}${failed ? `, ${failed} failed` : ''}`, failed > 0);
-    await load();
+    await Promise.all([load(), count()]);
   }
 
   function purgeForm() {
@@ -147,13 +157,14 @@ export async function render(main, navigate) {
           if (!(await confirmDialog(`Purge deletes ${n} submission(s) submitted before ${date.value}${open ? ` (${open} still owed a delivery are kept)` : ''}. Continue?`, `Delete ${n}`))) return;
           const res = await api('DELETE', `/api/v2/logs/purge${query({ date: date.value })}`);
           toast(`Purged ${res.deleted} submission(s)`);
-          await load();
+          await Promise.all([load(), count()]);
         } catch (e) { fail(e); }
       },
     }, h('label', {}, 'Purge before', date), h('button.write.danger', { type: 'submit' }, 'Purge…'));
   }
 
   await load();
+  count().catch(fail);
   // Statuses move on their own: reload the same page (same filters and cursor) in place.
   const timer = setInterval(() => { if (!document.hidden) load().catch(() => {}); }, REFRESH_MS);
   return () => clearInterval(timer);
