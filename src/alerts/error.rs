@@ -24,6 +24,8 @@ pub enum AlertError {
     Invalid { field: String, message: String },
     #[error("no alert rule {0}")]
     NotFound(String),
+    #[error("no alert {0}")]
+    NoAlert(i64),
     /// The write would break a uniqueness rule.
     #[error("{field}: {message}")]
     Conflict { field: String, message: String },

@@ -275,7 +275,9 @@ impl From<AlertError> for ApiError {
                 body.details = vec![FieldError { field, message }];
                 ApiError::Conflict(Json(body))
             }
-            AlertError::NotFound(_) => ApiError::not_found(err.to_string()),
+            AlertError::NotFound(_) | AlertError::NoAlert(_) => {
+                ApiError::not_found(err.to_string())
+            }
             AlertError::BadFile(message) => ApiError::bad_request(
                 message.clone(),
                 vec![FieldError {

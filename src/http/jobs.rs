@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::domain::job_run::JobRun;
+use crate::http::auth::ApiAuth;
 use crate::http::{ApiError, FieldError, Tag};
 use crate::scheduler::status::{self, JobStatus};
 use crate::scheduler::{JobName, JobOptions, SchedulerError};
@@ -91,7 +92,7 @@ impl JobsApi {
     /// Every scheduled job: its cron expression, time zone, whether it is enabled, its next
     /// firing and its last run (admin, viewer).
     #[oai(path = "/api/v2/jobs", method = "get")]
-    async fn list_jobs(&self) -> Result<Json<JobList>, ApiError> {
+    async fn list_jobs(&self, _auth: ApiAuth) -> Result<Json<JobList>, ApiError> {
         let settings = self.state.settings();
         let now = self.state.scheduler().clock().now();
         let jobs = status::jobs(self.state.db(), &settings, now).await?;
@@ -104,6 +105,7 @@ impl JobsApi {
     #[oai(path = "/api/v2/jobs/:name/runs", method = "get")]
     async fn list_runs(
         &self,
+        _auth: ApiAuth,
         name: Path<String>,
         /// Only runs with an id below this (the previous page's `next_before`).
         before: Query<Option<i64>>,
@@ -131,7 +133,7 @@ impl JobsApi {
     /// Runs a job now (admin). It goes through the scheduler's claim: 409 while the job is
     /// running, on this instance or another; 202 with the run's id once claimed.
     #[oai(path = "/api/v2/jobs/:name/run", method = "post")]
-    async fn run_job(&self, name: Path<String>) -> Result<RunResponse, ApiError> {
+    async fn run_job(&self, _auth: ApiAuth, name: Path<String>) -> Result<RunResponse, ApiError> {
         let job = job_name(&name.0)?;
         let runs = self.state.scheduler().clone();
         let claimed = runs.claim_now(job).await?;

@@ -288,3 +288,97 @@ async fn without_org_unit_roots_the_run_is_not_configured() {
     let report = run(&pool, &settings, options()).await.unwrap();
     assert!(report.skipped.unwrap().contains("alerts.org_unit_roots"));
 }
+
+/// The alerts API over what a run recorded: list, filters, detail, acknowledge, roles.
+#[tokio::test]
+async fn recorded_alerts_are_listed_explained_and_acknowledged() {
+    use dhis2gw::auth::Role;
+    use reqwest::Method;
+
+    use crate::support::app::TestApp;
+    use crate::support::users::create_user;
+
+    let w = world().await;
+    let want = expected(&w.data);
+    run(&w.pool, &w.settings, options()).await.unwrap();
+    let app = TestApp::spawn_with(w.settings.clone()).await;
+    let admin = create_user(&app, Role::Admin).await;
+    let viewer = create_user(&app, Role::Viewer).await;
+    let submitter = create_user(&app, Role::Submitter).await;
+    let get = |path: &str, who: String| app.request(Method::GET, path).auth(who).status_and_json();
+
+    let (status, page) = get("/api/v2/alerts?limit=500", viewer.basic()).await;
+    assert_eq!(status, 200, "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), want.len());
+    assert!(
+        items
+            .iter()
+            .all(|a| a["week"] == "2026W47" && a["status"] == "open")
+    );
+    let (status, _) = get("/api/v2/alerts", submitter.basic()).await;
+    assert_eq!(status, 403);
+
+    // Paging by id, newest first.
+    let (_, first) = get("/api/v2/alerts?limit=2", admin.basic()).await;
+    let before = first["next_before"].as_i64().unwrap();
+    let (_, second) = get(
+        &format!("/api/v2/alerts?limit=2&before={before}"),
+        admin.basic(),
+    )
+    .await;
+    assert!(second["items"][0]["id"].as_i64().unwrap() < before);
+    // Filters: the disease, and weeks that hold none of them.
+    let de = disease_uid(0);
+    let (_, one) = get(
+        &format!("/api/v2/alerts?data_element={de}&limit=500"),
+        admin.basic(),
+    )
+    .await;
+    let wanted = want.iter().filter(|(d, _)| *d == de).count();
+    assert_eq!(one["items"].as_array().unwrap().len(), wanted);
+    let (_, none) = get("/api/v2/alerts?week_to=2026W46", admin.basic()).await;
+    assert_eq!(none["items"].as_array().unwrap().len(), 0);
+    let (status, body) = get("/api/v2/alerts?week_from=2026W54&status=new", admin.basic()).await;
+    assert_eq!(status, 400, "{body}");
+    let fields: Vec<&str> = body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["status", "week_from"]);
+
+    // The detail explains the alert.
+    let id = items[0]["id"].as_i64().unwrap();
+    let (status, alert) = get(&format!("/api/v2/alerts/{id}"), viewer.basic()).await;
+    assert_eq!(status, 200, "{alert}");
+    assert!(!alert["reason"].as_str().unwrap().is_empty());
+    assert!(
+        alert["series"].is_object() || alert["series"].is_array(),
+        "{alert}"
+    );
+    assert_eq!(alert["dhis2_state"], "in_dhis2");
+    assert!(alert["dhis2_request"].is_object(), "{alert}");
+    let (status, _) = get("/api/v2/alerts/999999999", admin.basic()).await;
+    assert_eq!(status, 404);
+
+    let ack = |who: String| {
+        app.request(Method::POST, &format!("/api/v2/alerts/{id}/acknowledge"))
+            .auth(who)
+            .status_and_json()
+    };
+    let (status, _) = ack(viewer.basic()).await;
+    assert_eq!(status, 403, "viewers do not act");
+    let (status, acked) = ack(admin.basic()).await;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["status"], "acknowledged");
+    assert_eq!(acked["acknowledged_by"], admin.username.as_str());
+    let (status, again) = ack(admin.basic()).await;
+    assert_eq!(
+        (status, &again["status"]),
+        (200, &Value::from("acknowledged"))
+    );
+    let (_, open) = get("/api/v2/alerts?status=open&limit=500", admin.basic()).await;
+    assert_eq!(open["items"].as_array().unwrap().len(), want.len() - 1);
+}
