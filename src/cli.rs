@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::alert_rules::AlertRulesCommand;
 use crate::commands::adopt::MigrateArgs;
+use crate::commands::alert_rules::AlertRulesCommand;
 use crate::commands::detect::DetectArgs;
 use crate::commands::logs::LogsCommand;
 use crate::commands::run_job::JobCommand;
@@ -62,6 +62,8 @@ pub enum Command {
     Jobs,
     /// Run an outbreak-detection method over a CSV of weekly counts (needs no configuration).
     Detect(DetectArgs),
+    /// Send one test message through a notification channel and print the provider's answer.
+    NotifyTest(crate::commands::notify_test::NotifyTestArgs),
     /// List, import and export alert rules; import the original threshold-alert program's lists.
     #[command(subcommand)]
     AlertRules(AlertRulesCommand),

@@ -66,6 +66,9 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Logs(c) => with_runtime(|| commands::logs::run(loaded.settings, c)),
         Command::RunJob(c) => with_runtime(|| commands::run_job::run(loaded.settings, c)),
         Command::Jobs => with_runtime(|| commands::run_job::list(loaded.settings)),
+        Command::NotifyTest(args) => {
+            with_runtime(|| commands::notify_test::run(loaded.settings, args))
+        }
         Command::AlertRules(c) => with_runtime(|| commands::alert_rules::run(loaded.settings, c)),
         Command::Detect(_) => unreachable!("detect runs before the configuration is loaded"),
     }

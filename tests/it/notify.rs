@@ -5,6 +5,7 @@ mod env;
 mod mime;
 
 mod api;
+mod cli;
 mod delivery;
 mod directory;
 mod outages;
