@@ -122,6 +122,14 @@ fn load_from_parts(
             message: format!("internal: normalised config does not fit: {e}"),
         }])
     })?;
+    // Message templates are configuration: one that cannot be read is reported like a bad key.
+    let templates_dir = std::path::Path::new(&settings.notifications.templates_dir);
+    if let Err(e) = crate::notify::templates::Templates::load(templates_dir) {
+        return Err(ConfigError(vec![ConfigIssue {
+            key: "notifications.templates_dir".into(),
+            message: e.to_string(),
+        }]));
+    }
     Ok(Loaded {
         settings,
         warnings: walk.warnings,

@@ -327,3 +327,49 @@ fn values(notice: &AlertNotice, first_name: &str, sender: &str) -> HashMap<&'sta
         ("sender", sender.to_string()),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_placeholders_and_unclosed_braces_are_errors() {
+        let e = Template::parse("x", "Hello {{nme}}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown placeholder {{nme}}"), "{e}");
+        let e = Template::parse("x", "Hello {{name")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unclosed"), "{e}");
+        assert!(Template::parse("x", "a { b } {{ disease }}").is_ok());
+    }
+
+    #[test]
+    fn a_file_overrides_one_part_and_a_bad_one_fails_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rise.sms"), "RISE {{disease}} {{alert_id}}").unwrap();
+        std::fs::write(dir.path().join("README"), "not a template").unwrap();
+        let t = Templates::load(dir.path()).unwrap();
+        let values = HashMap::from([("disease", "Cholera".to_string()), ("alert_id", "7".into())]);
+        assert_eq!(
+            t.by_kind[&(AlertKind::Rise, Part::Sms)].render(&values, false),
+            "RISE Cholera 7"
+        );
+        std::fs::write(dir.path().join("outbreak.sms"), "x").unwrap();
+        assert!(
+            Templates::load(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("not an alert kind")
+        );
+    }
+
+    #[test]
+    fn html_escaping_covers_markup_and_quotes() {
+        assert_eq!(
+            html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

@@ -72,3 +72,24 @@ async fn notify_test_sends_one_telegram_message_and_prints_the_answer() {
         assert!(!printed.contains(secret), "{secret} in check-config output");
     }
 }
+
+#[tokio::test]
+async fn a_broken_template_is_a_check_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cluster.sms"), "Cluster of {{diseas}}").unwrap();
+    let config = config_file(&format!(
+        "notifications:\n  templates_dir: \"{}\"\n",
+        dir.path().display()
+    ));
+    let path = config.path().to_str().unwrap().to_string();
+    let output =
+        tokio::task::spawn_blocking(move || run(&["--config-file", &path, "check-config"], &[]))
+            .await
+            .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("notifications.templates_dir") && stderr.contains("{{diseas}}"),
+        "{stderr}"
+    );
+}
