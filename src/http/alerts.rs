@@ -194,6 +194,16 @@ impl AlertsApi {
                 format!("{s:?} is not a status; use open, acknowledged or closed"),
             ));
         }
+        // PostgreSQL text cannot hold NUL: such a filter matches nothing and is refused as input.
+        for (field, value) in [
+            ("data_element", &data_element.0),
+            ("disease_code", &disease_code.0),
+            ("org_unit", &org_unit.0),
+        ] {
+            if value.as_deref().is_some_and(|v| v.contains('\0')) {
+                details.push(bad(field, "must not contain a NUL character".into()));
+            }
+        }
         let limit = limit.0.unwrap_or(50);
         if !(1..=MAX_PAGE).contains(&limit) {
             details.push(bad(

@@ -348,6 +348,11 @@ async fn recorded_alerts_are_listed_explained_and_acknowledged() {
         .map(|d| d["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["status", "week_from"]);
+    let (status, body) = get("/api/v2/alerts?disease_code=a%00b", admin.basic()).await;
+    assert_eq!(
+        (status, &body["details"][0]["field"]),
+        (400, &Value::from("disease_code"))
+    );
 
     // The detail explains the alert.
     let id = items[0]["id"].as_i64().unwrap();
