@@ -100,6 +100,12 @@ impl LogsApi {
         text: Query<Option<String>>,
         /// `aggregate` or `tracker`.
         kind: Query<Option<String>>,
+        /// The source (mapping namespace), exactly.
+        source: Query<Option<String>>,
+        /// DHIS2 data set UID, exactly.
+        data_set: Query<Option<String>>,
+        /// DHIS2 org unit UID, exactly.
+        org_unit: Query<Option<String>>,
         /// 1-based; default 1.
         page: Query<Option<i64>>,
         /// 1 to 500; default 10.
@@ -118,6 +124,18 @@ impl LogsApi {
             user: user.0.filter(|u| !u.trim().is_empty()),
             text: text.0.filter(|t| !t.is_empty()),
             skip_total: with_total.0 == Some(false),
+            source: source
+                .0
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
+            data_set: data_set
+                .0
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
+            org_unit: org_unit
+                .0
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
             ..LogFilter::default()
         };
         if let Some(s) = status.0.filter(|s| !s.is_empty()) {

@@ -5,7 +5,7 @@ import { api, can, get, query } from '../api.js';
 import { confirmDialog, fail, h, pretty, showDialog, table, toast, urlParams, when } from '../ui.js';
 
 const STATUSES = ['queued', 'processing', 'retrying', 'completed', 'completed_with_conflicts', 'failed'];
-const FILTERS = ['status', 'from_date', 'to_date', 'user', 'text', 'kind'];
+const FILTERS = ['status', 'from_date', 'to_date', 'user', 'source', 'data_set', 'org_unit', 'text', 'kind'];
 const REFRESH_MS = 10000;
 
 export async function render(main, navigate) {
@@ -28,6 +28,9 @@ export async function render(main, navigate) {
   h('label', {}, 'From', input('from_date', { type: 'date' })),
   h('label', {}, 'To', input('to_date', { type: 'date' })),
   h('label', {}, 'Submitter', input('user', { placeholder: 'username' })),
+  h('label', {}, 'Source', input('source')),
+  h('label', {}, 'Data set', input('data_set', { placeholder: 'UID' })),
+  h('label', {}, 'Org unit', input('org_unit', { placeholder: 'UID' })),
   h('label', {}, 'Text', input('text', { placeholder: 'in request, payload, answer' })),
   h('label', {}, 'Kind', h('select', { name: 'kind' }, h('option', { value: '' }, 'any'),
     ['aggregate', 'tracker'].map((k) => h('option', { value: k, selected: params.kind === k }, k)))),

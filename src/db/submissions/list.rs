@@ -77,6 +77,12 @@ pub struct LogFilter {
     pub user: Option<String>,
     /// Only this user's rows (a submitter sees its own).
     pub owner: Option<i64>,
+    /// The source (namespace) the submission was mapped in, exactly.
+    pub source: Option<String>,
+    /// DHIS2 data set UID, exactly.
+    pub data_set: Option<String>,
+    /// DHIS2 org unit UID, exactly.
+    pub org_unit: Option<String>,
     /// Case-insensitive substring of the request, the DHIS2 payload and response, the errors.
     pub text: Option<String>,
     /// Keyset position: only rows after this one in the list's order (newest first), i.e.
@@ -122,6 +128,15 @@ impl LogFilter {
         }
         if let Some(owner) = self.owner {
             add("s.user_id = ?", Box::new(owner));
+        }
+        if let Some(source) = &self.source {
+            add("s.source_name = ?", Box::new(source.clone()));
+        }
+        if let Some(data_set) = &self.data_set {
+            add("s.data_set = ?", Box::new(data_set.clone()));
+        }
+        if let Some(org_unit) = &self.org_unit {
+            add("s.org_unit = ?", Box::new(org_unit.clone()));
         }
         if let Some(text) = &self.text {
             let pattern = format!("%{}%", escape_like(text));

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::TestApp;
 use crate::support::http::status_and_json;
-use crate::support::pipeline::{Env, aggregate_body};
+use crate::support::pipeline::{DATA_SET, Env, ORG_UNIT, aggregate_body};
 use crate::support::users::{TestUser, create_user};
 
 /// Logs in through the console's login route; returns (cookie pair, CSRF token, Set-Cookie).
@@ -336,6 +336,19 @@ async fn logs_keyset_cursor_walks_every_row_once_in_order() {
         }
     }
     assert_eq!(seen, expected);
+    // The exact filters: source, data set, org unit.
+    let source = all["items"][0]["source"].as_str().unwrap().to_owned();
+    for (query, total) in [
+        (
+            format!("source={source}&data_set={DATA_SET}&org_unit={ORG_UNIT}"),
+            5,
+        ),
+        (format!("data_set={DATA_SET}&org_unit=AAAAAAAAAAA"), 0),
+        ("source=no-such-source".to_owned(), 0),
+    ] {
+        let page = get(format!("/api/v2/logs?{query}")).await;
+        assert_eq!(page["total"], total, "{query}");
+    }
     // Without the count: the same page, no total.
     let uncounted = get("/api/v2/logs?page_size=2&with_total=false".into()).await;
     assert!(uncounted.get("total").is_none() && uncounted.get("total_pages").is_none());
