@@ -16,9 +16,12 @@ use crate::config::DEFAULT_CONFIG_FILE;
 #[command(
     name = "dhis2gw",
     version,
-    about = "Gateway that delivers aggregate and tracker data to DHIS2 through a durable queue",
+    about = "Gateway that delivers aggregate and tracker data to DHIS2 through a durable queue, \
+and runs scheduled outbreak alerts",
     long_about = "Gateway that validates, maps and logs aggregate and tracker data from third-party \
-systems and delivers it to DHIS2 through a Redis-backed queue with a PostgreSQL log.\n\n\
+systems and delivers it to DHIS2 through a Redis-backed queue with a PostgreSQL log. On cron \
+schedules it evaluates outbreak-threshold rules over DHIS2's weekly data, records each new alert \
+in a DHIS2 tracker program and notifies people by email, SMS and Telegram.\n\n\
 Configuration: built-in defaults, then the YAML file, then DHIS2GW_<SECTION>__<KEY> environment \
 variables. See /usr/share/doc/dhis2gw or docs/configuration.md for every key."
 )]
@@ -39,7 +42,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API and the delivery workers (the default).
+    /// Run the HTTP API, the console, the delivery workers and the scheduled jobs (the default).
     Serve,
     /// Apply pending database migrations and exit; `--adopt` takes over the original
     /// dhis2gw's database.
