@@ -284,6 +284,11 @@ async fn console_assets_are_embedded_with_csp_and_cache_headers() {
         404
     );
     assert_eq!(app.get("/admin/auth/session").await.status(), 401);
+    for entry in ["/admin", "/admin/"] {
+        let page = app.get(entry).await;
+        assert_eq!(page.status(), 200, "{entry}");
+        assert!(page.text().await.unwrap().contains("/js/app.js"), "{entry}");
+    }
 }
 
 #[tokio::test]
