@@ -83,7 +83,13 @@ fn conflicts_are_typed() {
 
 #[test]
 fn garbage_is_unreadable_not_a_panic() {
-    for body in ["", "null", "[]", r#"{"headers":5}"#, r#"{"headers":[],"rows":[]}"#] {
+    for body in [
+        "",
+        "null",
+        "[]",
+        r#"{"headers":5}"#,
+        r#"{"headers":[],"rows":[]}"#,
+    ] {
         assert!(parse_analytics_grid(body).is_err(), "{body}");
     }
     let short = r#"{"headers":[{"name":"dx"},{"name":"pe"},{"name":"ou"},{"name":"value"}],
