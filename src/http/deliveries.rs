@@ -7,6 +7,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
+use crate::http::auth::ApiAuth;
 use crate::http::{ApiError, FieldError, Tag};
 use crate::notify::NotifyError;
 use crate::notify::log::{self, DeliveryFilter, DeliveryRow, RecipientRow};
@@ -169,6 +170,7 @@ impl DeliveriesApi {
     #[allow(clippy::too_many_arguments)]
     async fn list_deliveries(
         &self,
+        _auth: ApiAuth,
         alert_id: Query<Option<i64>>,
         /// `email`, `sms` or `telegram`.
         channel: Query<Option<String>>,
@@ -205,7 +207,11 @@ impl DeliveriesApi {
 
     /// Queues a delivery again, due now (admin). One that used up its attempts gets one more.
     #[oai(path = "/api/v2/deliveries/:id/retry", method = "post")]
-    async fn retry_delivery(&self, id: Path<i64>) -> Result<RetryResponse, ApiError> {
+    async fn retry_delivery(
+        &self,
+        _auth: ApiAuth,
+        id: Path<i64>,
+    ) -> Result<RetryResponse, ApiError> {
         log::retry(self.state.db(), self.state.redis(), id.0).await?;
         let filter = DeliveryFilter {
             before: Some(id.0.saturating_add(1)),
@@ -226,6 +232,7 @@ impl DeliveriesApi {
     #[oai(path = "/api/v2/recipients", method = "get")]
     async fn list_recipients(
         &self,
+        _auth: ApiAuth,
         /// `dhis2`, `static` or `broadcast`.
         source: Query<Option<String>>,
         /// Only entries with an id above this (the previous page's `next_after`).
