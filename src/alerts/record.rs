@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::config::AlertsSettings;
 use crate::db::Pool;
-use crate::db::alerts::{self, AlertRow};
+use crate::db::alerts::{self, Alert};
 use crate::dhis2::analytics::AnalyticsQuery;
 use crate::dhis2::{Dhis2Client, ImportStatus, TrackerMode};
 use crate::notify::{AlertKind, AlertNotice, plan_deliveries};
@@ -81,7 +81,7 @@ fn number(value: Option<f64>) -> String {
 
 /// The tracker payload of an alert (nested: the enrollment in the tracked entity, the event in
 /// the enrollment).
-pub fn payload(a: &AlertRow, s: &AlertsSettings, alert_number: &str, date: NaiveDate) -> Value {
+pub fn payload(a: &Alert, s: &AlertsSettings, alert_number: &str, date: NaiveDate) -> Value {
     let date = date.format("%Y-%m-%d").to_string();
     let mut attributes = Vec::new();
     let mut attribute = |uid: &str, value: &str| {
@@ -161,7 +161,7 @@ pub async fn write_alert(
     client: &Dhis2Client,
     s: &AlertsSettings,
     mode: TrackerMode,
-    a: &AlertRow,
+    a: &Alert,
 ) -> Result<Written, anyhow::Error> {
     let db = pool.get().await?;
     let number = match &a.alert_number {
@@ -241,7 +241,7 @@ pub fn backoff_secs(attempts_before: i32) -> i64 {
 /// What the notifications are told of a confirmed alert.
 async fn notice(
     db: &impl deadpool_postgres::GenericClient,
-    a: &AlertRow,
+    a: &Alert,
 ) -> Result<AlertNotice, anyhow::Error> {
     let path: Option<String> = db
         .query_opt(

@@ -1,10 +1,12 @@
 //! The `alerts` table: claiming an alert before DHIS2 is written to, the DHIS2 write's record
 //! (pending until confirmed, retried with backoff), and the reads and acknowledgement of the API.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use deadpool_postgres::GenericClient;
 use serde_json::{Value, json};
 use tokio_postgres::Row;
+
+pub use crate::domain::alert::Alert;
 
 /// An alert as the run claims it.
 #[derive(Debug, Clone)]
@@ -126,54 +128,9 @@ const COLUMNS: &str = "id, data_element, data_element_name, org_unit, org_unit_n
     alert_number, capture_url, dhis2_request, dhis2_response, dhis2_http_status, \
     dhis2_attempts, dhis2_last_error, dhis2_next_attempt, dhis2_confirmed_at, created, updated";
 
-/// One alert as stored.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AlertRow {
-    pub id: i64,
-    pub data_element: String,
-    pub data_element_name: Option<String>,
-    pub org_unit: String,
-    pub org_unit_name: Option<String>,
-    pub week: String,
-    pub week_start: NaiveDate,
-    pub rule_id: Option<i64>,
-    pub rule_uid: String,
-    pub rule_name: String,
-    pub disease_code: Option<String>,
-    pub severity: String,
-    pub method: String,
-    pub params: Value,
-    pub missing_policy: String,
-    pub series: Value,
-    pub count: Option<f64>,
-    pub expected: Option<f64>,
-    pub upper_bound: Option<f64>,
-    pub score: Option<f64>,
-    pub reason: String,
-    pub facilities: Value,
-    pub status: String,
-    pub acknowledged_by: Option<String>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub dhis2_state: String,
-    pub tracked_entity: String,
-    pub enrollment: String,
-    pub event: String,
-    pub alert_number: Option<String>,
-    pub capture_url: String,
-    pub dhis2_request: Option<Value>,
-    pub dhis2_response: Option<String>,
-    pub dhis2_http_status: Option<i32>,
-    pub dhis2_attempts: i32,
-    pub dhis2_last_error: Option<String>,
-    pub dhis2_next_attempt: DateTime<Utc>,
-    pub dhis2_confirmed_at: Option<DateTime<Utc>>,
-    pub created: DateTime<Utc>,
-    pub updated: DateTime<Utc>,
-}
-
-impl AlertRow {
-    fn from_row(r: &Row) -> AlertRow {
-        AlertRow {
+impl Alert {
+    fn from_row(r: &Row) -> Alert {
+        Alert {
             id: r.get(0),
             data_element: r.get(1),
             data_element_name: r.get(2),
@@ -222,7 +179,7 @@ impl AlertRow {
 pub async fn due_for_dhis2(
     db: &impl GenericClient,
     limit: i64,
-) -> Result<Vec<AlertRow>, tokio_postgres::Error> {
+) -> Result<Vec<Alert>, tokio_postgres::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM alerts WHERE dhis2_state = 'pending_dhis2' \
          AND dhis2_next_attempt <= now() ORDER BY id LIMIT $1"
@@ -231,7 +188,7 @@ pub async fn due_for_dhis2(
         .query(&sql, &[&limit])
         .await?
         .iter()
-        .map(AlertRow::from_row)
+        .map(Alert::from_row)
         .collect())
 }
 
@@ -301,7 +258,7 @@ pub struct AlertFilter {
 pub async fn list(
     db: &impl GenericClient,
     f: &AlertFilter,
-) -> Result<Vec<AlertRow>, tokio_postgres::Error> {
+) -> Result<Vec<Alert>, tokio_postgres::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM alerts WHERE ($1::text IS NULL OR status = $1) \
            AND ($2::text IS NULL OR data_element = $2) AND ($3::text IS NULL OR disease_code = $3) \
@@ -325,20 +282,17 @@ pub async fn list(
         )
         .await?
         .iter()
-        .map(AlertRow::from_row)
+        .map(Alert::from_row)
         .collect())
 }
 
-pub async fn get(
-    db: &impl GenericClient,
-    id: i64,
-) -> Result<Option<AlertRow>, tokio_postgres::Error> {
+pub async fn get(db: &impl GenericClient, id: i64) -> Result<Option<Alert>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
     Ok(db
         .query_opt(&sql, &[&id])
         .await?
         .as_ref()
-        .map(AlertRow::from_row))
+        .map(Alert::from_row))
 }
 
 /// Marks an open alert acknowledged by `who`; the row as it is afterwards (unchanged when it was
@@ -347,7 +301,7 @@ pub async fn acknowledge(
     db: &impl GenericClient,
     id: i64,
     who: &str,
-) -> Result<Option<AlertRow>, tokio_postgres::Error> {
+) -> Result<Option<Alert>, tokio_postgres::Error> {
     db.execute(
         "UPDATE alerts SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = now(), \
            updated = now() WHERE id = $1 AND status = 'open'",

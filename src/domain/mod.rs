@@ -3,9 +3,11 @@
 //! - [`uid::Uid`]: a DHIS2 identifier.
 //! - [`period::Period`]: a DHIS2 period of any period type, with its real calendar dates.
 //! - [`value::DataValue`]: a client's JSON value as the exact text DHIS2 should receive.
+//! - [`alert::Alert`]: one recorded outbreak alert, its evaluation and its DHIS2 write.
 //! - [`job_run::JobRun`]: one run of a scheduled job, with its `Trigger` and `Outcome`.
 //! - [`submission::Submission`]: one submission as the log records it, with its `Status` and `Kind`.
 
+pub mod alert;
 pub mod job_run;
 pub mod period;
 pub mod submission;

@@ -2,15 +2,15 @@
 //! evaluation behind it (method, parameters, the series, expected, upper bound, score, reason)
 //! and its DHIS2 exchange, and acknowledging one. Viewers read, admins act.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use dhis2gw_detect::IsoWeek;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use serde_json::Value;
 
 use crate::alerts::listing;
-use crate::db::alerts::{AlertFilter, AlertRow};
+use crate::db::alerts::AlertFilter;
+use crate::domain::alert::Alert;
 use crate::http::auth::ApiAuth;
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
@@ -23,124 +23,11 @@ pub struct AlertsApi {
 const MAX_PAGE: i64 = 500;
 const STATUSES: [&str; 3] = ["open", "acknowledged", "closed"];
 
-/// An alert as listed.
-#[derive(Debug, Object)]
-pub struct AlertSummary {
-    pub id: i64,
-    /// ISO week, e.g. `2026W47`.
-    pub week: String,
-    /// The disease: its DHIS2 data element and name.
-    pub data_element: String,
-    pub data_element_name: Option<String>,
-    pub disease_code: Option<String>,
-    pub org_unit: String,
-    pub org_unit_name: Option<String>,
-    pub rule_name: String,
-    /// `alert` or `action`.
-    pub severity: String,
-    pub method: String,
-    pub count: Option<f64>,
-    pub expected: Option<f64>,
-    pub upper_bound: Option<f64>,
-    /// One sentence saying why the alert fired.
-    pub reason: String,
-    /// `open`, `acknowledged` or `closed`.
-    pub status: String,
-    /// `pending_dhis2` until DHIS2 confirmed the tracker write, then `in_dhis2`.
-    pub dhis2_state: String,
-    pub alert_number: Option<String>,
-    /// The alert's enrollment in DHIS2's Capture app.
-    pub capture_url: String,
-    pub created: DateTime<Utc>,
-}
-
-/// An alert with everything behind it.
-#[derive(Debug, Object)]
-pub struct AlertDetail {
-    #[oai(flatten)]
-    pub summary: AlertSummary,
-    pub rule_uid: String,
-    pub rule_id: Option<i64>,
-    /// The method's parameters as evaluated.
-    pub params: Value,
-    /// `skip` or `zero`: what a week DHIS2 had no value for counted as.
-    pub missing_policy: String,
-    /// The weekly series the method judged (first week and counts; `null` = missing).
-    pub series: Value,
-    pub score: Option<f64>,
-    /// Facilities with cases (one-case and cluster alerts).
-    pub facilities: Value,
-    pub acknowledged_by: Option<String>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub tracked_entity: String,
-    pub enrollment: String,
-    pub event: String,
-    /// What was sent to DHIS2's tracker and what it answered.
-    pub dhis2_request: Option<Value>,
-    pub dhis2_response: Option<String>,
-    pub dhis2_http_status: Option<i32>,
-    pub dhis2_attempts: i32,
-    pub dhis2_last_error: Option<String>,
-    pub dhis2_next_attempt: DateTime<Utc>,
-    pub dhis2_confirmed_at: Option<DateTime<Utc>>,
-    pub updated: DateTime<Utc>,
-}
-
 #[derive(Debug, Object)]
 pub struct AlertPage {
-    pub items: Vec<AlertSummary>,
+    pub items: Vec<Alert>,
     /// Pass as `before` for the next (older) page; absent on the last page.
     pub next_before: Option<i64>,
-}
-
-fn summary(a: &AlertRow) -> AlertSummary {
-    AlertSummary {
-        id: a.id,
-        week: a.week.clone(),
-        data_element: a.data_element.clone(),
-        data_element_name: a.data_element_name.clone(),
-        disease_code: a.disease_code.clone(),
-        org_unit: a.org_unit.clone(),
-        org_unit_name: a.org_unit_name.clone(),
-        rule_name: a.rule_name.clone(),
-        severity: a.severity.clone(),
-        method: a.method.clone(),
-        count: a.count,
-        expected: a.expected,
-        upper_bound: a.upper_bound,
-        reason: a.reason.clone(),
-        status: a.status.clone(),
-        dhis2_state: a.dhis2_state.clone(),
-        alert_number: a.alert_number.clone(),
-        capture_url: a.capture_url.clone(),
-        created: a.created,
-    }
-}
-
-fn detail(a: AlertRow) -> AlertDetail {
-    AlertDetail {
-        summary: summary(&a),
-        rule_uid: a.rule_uid,
-        rule_id: a.rule_id,
-        params: a.params,
-        missing_policy: a.missing_policy,
-        series: a.series,
-        score: a.score,
-        facilities: a.facilities,
-        acknowledged_by: a.acknowledged_by,
-        acknowledged_at: a.acknowledged_at,
-        tracked_entity: a.tracked_entity,
-        enrollment: a.enrollment,
-        event: a.event,
-        dhis2_request: a.dhis2_request,
-        dhis2_response: a.dhis2_response,
-        dhis2_http_status: a.dhis2_http_status,
-        dhis2_attempts: a.dhis2_attempts,
-        dhis2_last_error: a.dhis2_last_error,
-        dhis2_next_attempt: a.dhis2_next_attempt,
-        dhis2_confirmed_at: a.dhis2_confirmed_at,
-        updated: a.updated,
-    }
 }
 
 fn bad(field: &str, message: String) -> FieldError {
@@ -237,7 +124,7 @@ impl AlertsApi {
             .then(|| rows.last().map(|r| r.id))
             .flatten();
         Ok(Json(AlertPage {
-            items: rows.iter().map(summary).collect(),
+            items: rows,
             next_before,
         }))
     }
@@ -248,19 +135,16 @@ impl AlertsApi {
         &self,
         _auth: ApiAuth,
         id: Path<i64>,
-    ) -> Result<Json<AlertDetail>, ApiError> {
-        Ok(Json(detail(listing::get(self.state.db(), id.0).await?)))
+    ) -> Result<Json<Alert>, ApiError> {
+        Ok(Json(listing::get(self.state.db(), id.0).await?))
     }
 
     /// Acknowledges an open alert (admin); an alert already acknowledged or closed is answered
     /// as it is.
     #[oai(path = "/api/v2/alerts/:id/acknowledge", method = "post")]
-    async fn acknowledge(
-        &self,
-        auth: ApiAuth,
-        id: Path<i64>,
-    ) -> Result<Json<AlertDetail>, ApiError> {
-        let row = listing::acknowledge(self.state.db(), id.0, &auth.0.username).await?;
-        Ok(Json(detail(row)))
+    async fn acknowledge(&self, auth: ApiAuth, id: Path<i64>) -> Result<Json<Alert>, ApiError> {
+        Ok(Json(
+            listing::acknowledge(self.state.db(), id.0, &auth.0.username).await?,
+        ))
     }
 }
