@@ -131,11 +131,7 @@ impl AlertsApi {
 
     /// One alert: the evaluation behind it and its exchange with DHIS2 (admin, viewer).
     #[oai(path = "/api/v2/alerts/:id", method = "get")]
-    async fn get_alert(
-        &self,
-        _auth: ApiAuth,
-        id: Path<i64>,
-    ) -> Result<Json<Alert>, ApiError> {
+    async fn get_alert(&self, _auth: ApiAuth, id: Path<i64>) -> Result<Json<Alert>, ApiError> {
         Ok(Json(listing::get(self.state.db(), id.0).await?))
     }
 
