@@ -65,6 +65,10 @@ export function can(action) {
     users: ['admin'],
     rules_read: ['admin', 'viewer'],
     rules_write: ['admin'],
+    alerts_read: ['admin', 'viewer'],
+    alerts_ack: ['admin'],
+    deliveries_retry: ['admin'],
+    requeue_filter: ['admin'],
   };
   return (rules[action] || []).includes(role);
 }

@@ -8,12 +8,16 @@ import * as mappings from './pages/mappings.js';
 import * as jobs from './pages/jobs.js';
 import * as rules from './pages/rules.js';
 import * as users from './pages/users.js';
+import * as alerts from './pages/alerts.js';
+import * as deliveries from './pages/deliveries.js';
 
 const PAGES = [
   { path: 'submissions', title: 'Submissions', page: submissions, visible: () => true },
   { path: 'queue', title: 'Queue', page: queue, visible: () => can('queue_read') },
   { path: 'mappings', title: 'Mappings', page: mappings, visible: () => true },
   { path: 'rules', title: 'Alert rules', page: rules, visible: () => can('rules_read') },
+  { path: 'alerts', title: 'Alerts', page: alerts, visible: () => can('alerts_read') },
+  { path: 'deliveries', title: 'Deliveries', page: deliveries, visible: () => can('alerts_read') },
   { path: 'jobs', title: 'Jobs', page: jobs, visible: () => can('jobs_read') },
   { path: 'users', title: 'Users and tokens', page: users, visible: () => true },
 ];

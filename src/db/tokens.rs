@@ -119,6 +119,25 @@ pub async fn deactivate_api_token(
     Ok(n == 1)
 }
 
+/// Deactivates the token `token_id` of the user `user_id`: `None` when the user has no such
+/// token, else whether it was still active.
+pub async fn deactivate_user_api_token(
+    db: &impl GenericClient,
+    user_id: i64,
+    token_id: i64,
+) -> Result<Option<bool>, tokio_postgres::Error> {
+    let row = db
+        .query_opt(
+            "WITH t AS (SELECT id, is_active FROM user_apitoken WHERE id = $1 AND user_id = $2), \
+             off AS (UPDATE user_apitoken SET is_active = false, updated = now() \
+                     WHERE id IN (SELECT id FROM t WHERE is_active)) \
+             SELECT is_active FROM t",
+            &[&token_id, &user_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
 /// Tokens of one user (or of everyone), newest first.
 pub async fn list_api_tokens(
     db: &impl GenericClient,

@@ -48,9 +48,34 @@ pub struct RequeueReport {
     pub not_found: Vec<i64>,
     /// Another user's submissions, which a submitter may not requeue.
     pub forbidden: Vec<i64>,
+    /// Rows with no DHIS2 payload to send ([`NO_PAYLOAD`]), left as they are.
+    pub no_payload: Vec<i64>,
     /// Redis refused the enqueue; the rows are queued in PostgreSQL and the reconciler will
     /// enqueue them.
     pub enqueue_error: Option<String>,
+}
+
+/// Why a row in [`RequeueReport::no_payload`] was not requeued.
+pub const NO_PAYLOAD: &str = "no DHIS2 payload to send (a row adopted from the original \
+    database, which never built one for it): send the request again instead";
+
+/// Requeue by filter works on at most this many rows per request.
+pub const MAX_FILTER_REQUEUE: i64 = 100_000;
+
+/// What a requeue by filter found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterRequeue {
+    /// Rows matching the filter.
+    pub matched: i64,
+    /// Matching rows still owed a delivery (queued, processing, retrying): left alone.
+    pub still_open: i64,
+    /// Settled matching rows with no payload to send: skipped.
+    pub no_payload: i64,
+    /// Settled matching rows with a payload: what a requeue requeues (at most
+    /// [`MAX_FILTER_REQUEUE`] per request).
+    pub to_requeue: i64,
+    /// The requeue itself; `None` for a dry run.
+    pub report: Option<RequeueReport>,
 }
 
 /// Who is looking: `None` is the system itself (CLI, scheduled job), which sees everything.
@@ -140,8 +165,27 @@ impl Submissions {
     }
 
     /// Puts submissions back to `queued` for a fresh round of attempts and makes them due now.
-    #[tracing::instrument(skip(self, viewer), fields(user = viewer.map(|p| p.username.as_str())))]
+    /// A person asking for exactly one submission that has no payload to send gets an error
+    /// saying so; otherwise such rows are reported in [`RequeueReport::no_payload`].
     pub async fn requeue(
+        &self,
+        viewer: Option<&Principal>,
+        ids: &[i64],
+    ) -> Result<RequeueReport, SubmissionError> {
+        let report = self.requeue_many(viewer, ids).await?;
+        if viewer.is_some() && ids.len() == 1 && report.no_payload.len() == 1 {
+            return Err(SubmissionError::invalid(
+                "payload",
+                format!("submission {} was not requeued: {NO_PAYLOAD}", ids[0]),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// [`Self::requeue`] for a list (a selection, a filter, the retry job): every row is
+    /// reported, none refused as a whole.
+    #[tracing::instrument(skip(self, viewer), fields(user = viewer.map(|p| p.username.as_str())))]
+    pub async fn requeue_many(
         &self,
         viewer: Option<&Principal>,
         ids: &[i64],
@@ -162,6 +206,13 @@ impl Submissions {
         }
         allowed.sort_unstable();
         allowed.dedup();
+        // The one guard for every requeue (one, a selection, a filter, the retry job): a row
+        // with nothing to send stays as it is.
+        report.no_payload = submissions::list::without_payload(&db, &allowed).await?;
+        allowed.retain(|id| !report.no_payload.contains(id));
+        if !report.no_payload.is_empty() {
+            tracing::warn!(ids = ?report.no_payload, "not requeued: {NO_PAYLOAD}");
+        }
         if allowed.is_empty() {
             return Ok(report);
         }
@@ -183,6 +234,51 @@ impl Submissions {
         }
         tracing::info!(requeued = ?report.requeued, "submissions requeued");
         Ok(report)
+    }
+
+    /// The ids among `ids` that exist.
+    pub async fn existing(&self, ids: &[i64]) -> Result<Vec<i64>, SubmissionError> {
+        let db = self.db().get().await?;
+        let owners = submissions::list::owners(&db, ids).await?;
+        Ok(owners.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// The ids among `ids` that a requeue would skip for having no payload ([`NO_PAYLOAD`]).
+    pub async fn without_payload(&self, ids: &[i64]) -> Result<Vec<i64>, SubmissionError> {
+        let db = self.db().get().await?;
+        Ok(submissions::list::without_payload(&db, ids).await?)
+    }
+
+    /// Requeues the settled submissions matching `filter` (at most [`MAX_FILTER_REQUEUE`]);
+    /// with `dry_run`, only counts them. Rows still owed a delivery are left alone, rows without
+    /// a payload are skipped and counted.
+    pub async fn requeue_matching(
+        &self,
+        viewer: Option<&Principal>,
+        mut filter: LogFilter,
+        dry_run: bool,
+    ) -> Result<FilterRequeue, SubmissionError> {
+        filter.owner = owner_limit(viewer);
+        let db = self.db().get().await?;
+        let count = submissions::list::count_for_requeue(&db, &filter).await?;
+        let mut result = FilterRequeue {
+            matched: count.matched,
+            still_open: count.still_open,
+            no_payload: count.no_payload,
+            to_requeue: count.matched - count.still_open - count.no_payload,
+            report: None,
+        };
+        if dry_run || result.to_requeue + result.no_payload == 0 {
+            if !dry_run {
+                result.report = Some(RequeueReport::default());
+            }
+            return Ok(result);
+        }
+        let ids = submissions::list::requeue_candidates(&db, &filter, MAX_FILTER_REQUEUE).await?;
+        drop(db);
+        // Through the one requeue path, so its guards and reporting apply.
+        result.report = Some(self.requeue_many(viewer, &ids).await?);
+        Ok(result)
     }
 
     /// Requeue by task ids (the original's routes); returns the report and the task ids unknown.
@@ -224,7 +320,7 @@ impl Submissions {
         let requeued = if candidates.is_empty() {
             0
         } else {
-            self.requeue(None, &candidates).await?.requeued.len()
+            self.requeue_many(None, &candidates).await?.requeued.len()
         };
         Ok((requeued, reenqueued))
     }

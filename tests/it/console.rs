@@ -2,12 +2,15 @@
 //! chromedriver, see `console/driver.rs`) against the real app on port 0, plus its session,
 //! CSRF and asset rules checked over plain HTTP.
 
+mod alerts;
 mod driver;
 mod http;
 mod mappings;
+mod requeue;
 mod rules;
 mod session;
 mod submissions;
+mod tokens;
 
 use crate::support::users::TestUser;
 use driver::Browser;

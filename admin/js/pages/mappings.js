@@ -2,7 +2,7 @@
 // dry run first (row errors shown, nothing written) and then the real import, and DHIS2
 // metadata sync status with "sync now".
 import { ApiError, api, can, get, query } from '../api.js';
-import { confirmDialog, fail, h, table, toast, urlParams, when } from '../ui.js';
+import { confirmDialog, fail, h, showDialog, table, toast, urlParams, when } from '../ui.js';
 
 const FILTERS = ['source', 'instance_name', 'what', 'name', 'code'];
 
@@ -95,6 +95,43 @@ export async function render(main, navigate) {
     importPanel.replaceChildren(importForm, result);
   }
 
+  /** Edits one mapping in a dialog: PUT replaces every field, so the form holds them all. */
+  function editMapping(m) {
+    const error = h('div.error', { role: 'alert', 'data-testid': 'edit-error' });
+    const field = (key, label, attrs = {}) => h('label', {}, label, h('input', { name: key, value: m[key] || '', ...attrs }));
+    const form = h('form.edit', {
+      'data-testid': 'edit-mapping',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        error.replaceChildren();
+        const body = {};
+        for (const [k, v] of new FormData(form)) if (v.trim() !== '') body[k] = v.trim();
+        try {
+          await api('PUT', `/api/v2/mappings/${m.uid}`, body);
+          toast(`Mapping ${body.code || m.code} saved`);
+          dlg.close();
+          await load();
+        } catch (e) {
+          // Each refused field with its reason, next to the form.
+          const details = e.body && Array.isArray(e.body.details) ? e.body.details : [];
+          error.replaceChildren(h('p', {}, e.message), ...details.map((d) => h('p', {}, `${d.field}: ${d.message}`)));
+        }
+      },
+    },
+    h('label', {}, 'Kind', h('select', { name: 'what' }, [['de', 'data element'], ['ou', 'org unit']].map(([v, t]) => h('option', { value: v, selected: m.what === v }, t)))),
+    field('code', 'Code'), field('name', 'Name'), field('description', 'Description'),
+    field('sourceName', 'Source'), field('instanceName', 'Instance'),
+    field('dataSet', 'Data set (UID)'), field('dataElement', 'Data element (UID)'),
+    field('categoryOptionCombo', 'Category option combo (UID)'), field('categoryOption', 'Category option (UID)'),
+    field('categoryCombo', 'Category combo (UID)'), field('attributeOptionCombo', 'Attribute option combo (UID)'),
+    field('sourceOrgUnit', 'Source org unit'), field('destinationOrgUnit', 'Destination org unit (UID)'),
+    field('dimensionType', 'Dimension type'),
+    h('div.bar', {}, h('button.primary', { type: 'submit', 'data-testid': 'edit-save' }, 'Save'),
+      h('button', { type: 'button', onclick: () => dlg.close() }, 'Cancel')));
+    const dlg = showDialog(`Edit mapping ${m.code}`, form, error);
+    form.querySelector('input[name=code]').focus();
+  }
+
   async function load() {
     const res = await get(`/api/v2/mappings${query({ ...filterValues, page, page_size: 50 })}`);
     const columns = [
@@ -104,6 +141,7 @@ export async function render(main, navigate) {
       ['Org unit', (m) => m.destinationOrgUnit || '—'],
     ];
     if (can('mappings_write')) {
+      columns.push(['', (m) => h('button.write', { type: 'button', 'data-edit': m.uid, onclick: () => editMapping(m) }, 'Edit')]);
       columns.push(['', (m) => h('button.write.danger', {
         type: 'button',
         onclick: async () => {

@@ -46,6 +46,9 @@ export async function render(main, navigate) {
   if (can('requeue')) {
     actions.append(h('button.write', { type: 'button', 'data-testid': 'requeue-selected', onclick: requeueSelected }, 'Requeue selected'));
   }
+  if (can('requeue_filter')) {
+    actions.append(h('button.write', { type: 'button', 'data-testid': 'requeue-matching', onclick: requeueMatching }, 'Requeue all matching…'));
+  }
   if (can('delete')) {
     actions.append(
       h('button.write.danger', { type: 'button', 'data-testid': 'delete-selected', onclick: deleteSelected }, 'Delete selected'),
@@ -108,7 +111,7 @@ export async function render(main, navigate) {
         h('p', {}, h(`span.status.status-${r.status}`, {}, r.status), ` · task ${r.task_id} · ${r.kind} · submitted ${when(r.submitted_at)} by ${r.username || '—'}`),
         h('p.muted', {}, `attempts ${r.attempts}, requeued ${r.requeue_count}, DHIS2 HTTP ${r.response_status ?? '—'}; imported ${r.imported ?? '—'}, updated ${r.updated ?? '—'}, ignored ${r.ignored ?? '—'}, deleted ${r.deleted ?? '—'}`),
         r.errors ? h('p.error', {}, r.errors) : '',
-        can('requeue') ? h('button.write', { type: 'button', 'data-testid': 'requeue-one', onclick: async () => { await requeue([r.task_id]); dlg.close(); } }, 'Requeue') : '',
+        can('requeue') ? h('button.write', { type: 'button', 'data-testid': 'requeue-one', onclick: async () => { await requeueOne(r.id); dlg.close(); } }, 'Requeue') : '',
         h('h2', {}, 'Conflicts'),
         conflicts.length ? table(keys.map((k) => [k, (c) => (typeof c[k] === 'object' ? JSON.stringify(c[k]) : String(c[k] ?? ''))]), conflicts) : h('p.muted', {}, 'none'),
         h('h2', {}, 'Request'), h('pre', { 'data-testid': 'request' }, pretty(r.payload)),
@@ -125,10 +128,60 @@ export async function render(main, navigate) {
     } catch (e) { fail(e); }
   }
 
+  async function requeueOne(id) {
+    try {
+      await api('POST', `/api/v2/logs/${id}/restart`);
+      toast(`Requeued submission ${id}`);
+      await load();
+    } catch (e) {
+      // A refusal names its reason (e.g. an adopted row with no payload to send).
+      const why = e.body && Array.isArray(e.body.details) && e.body.details.length ? e.body.details.map((d) => d.message).join('; ') : e.message;
+      toast(why, true);
+    }
+  }
+
+  /** The answer of POST /api/v2/logs/requeue as one sentence. */
+  const requeueSummary = (res) => [
+    res.message,
+    res.still_open ? `${res.still_open} still owed a delivery left alone` : '',
+    res.no_payload ? `${res.no_payload} skipped: ${res.no_payload_reason}` : '',
+    res.remaining ? `${res.remaining} more beyond this request's limit: run it again` : '',
+  ].filter(Boolean).join('; ');
+
   async function requeueSelected() {
-    const ids = rows.filter((r) => selected.has(r.id)).map((r) => r.task_id);
-    if (!ids.length) { toast('Select submissions first'); return; }
-    if (await confirmDialog(`Requeue ${ids.length} submission(s)?`, 'Requeue')) { selected.clear(); await requeue(ids); }
+    const chosen = rows.filter((r) => selected.has(r.id));
+    if (!chosen.length) { toast('Select submissions first'); return; }
+    if (!can('requeue_filter')) {
+      if (await confirmDialog(`Requeue ${chosen.length} submission(s)?`, 'Requeue')) { selected.clear(); await requeue(chosen.map((r) => r.task_id)); }
+      return;
+    }
+    try {
+      const ids = chosen.map((r) => r.id);
+      const dry = await api('POST', '/api/v2/logs/requeue', { ids, dry_run: true });
+      const skipped = dry.no_payload ? ` (${dry.no_payload} without a payload to send will be skipped)` : '';
+      if (!(await confirmDialog(`Requeue ${dry.requeued} submission(s)${skipped}?`, 'Requeue'))) return;
+      const res = await api('POST', '/api/v2/logs/requeue', { ids });
+      selected.clear();
+      toast(requeueSummary(res), res.no_payload > 0);
+      await load();
+    } catch (e) { fail(e); }
+  }
+
+  async function requeueMatching() {
+    const filters = Object.fromEntries(Object.entries(filterQuery()).filter(([, v]) => v));
+    if (!Object.keys(filters).length) { toast('Set a filter first: requeueing the whole log is not offered', true); return; }
+    try {
+      const dry = await api('POST', '/api/v2/logs/requeue', { ...filters, dry_run: true });
+      const notes = [
+        dry.still_open ? `${dry.still_open} still owed a delivery are left alone` : '',
+        dry.no_payload ? `${dry.no_payload} without a payload to send are skipped` : '',
+      ].filter(Boolean).join('; ');
+      if (!dry.requeued) { toast(`Nothing to requeue among ${dry.matched} matching${notes ? ` (${notes})` : ''}`); return; }
+      if (!(await confirmDialog(`Requeue ${dry.requeued} of the ${dry.matched} submission(s) matching these filters${notes ? ` (${notes})` : ''}?`, `Requeue ${dry.requeued}`))) return;
+      const res = await api('POST', '/api/v2/logs/requeue', filters);
+      toast(requeueSummary(res), res.no_payload > 0);
+      await Promise.all([load(), count()]);
+    } catch (e) { fail(e); }
   }
 
   async function deleteSelected() {

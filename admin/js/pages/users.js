@@ -1,7 +1,7 @@
 // Users and tokens: admins create users, change roles, disable or enable them and reset
 // passwords; everyone can create (or replace) their own API token, shown once.
 import { api, can, currentSession, get, query } from '../api.js';
-import { confirmDialog, fail, h, table, toast, urlParams, when } from '../ui.js';
+import { confirmDialog, fail, h, showDialog, table, toast, urlParams, when } from '../ui.js';
 
 function tokenPanel() {
   const out = h('div');
@@ -67,6 +67,27 @@ export async function render(main, navigate) {
     dlg.showModal();
   }
 
+  /** A user's API tokens (never the tokens themselves), each live one with Revoke. */
+  async function showTokens(u) {
+    const body = h('div', { 'data-testid': 'user-tokens' });
+    const draw = async () => {
+      const res = await get(`/api/v2/users/${u.uid}/tokens`);
+      body.replaceChildren(res.items.length ? table([
+        ['ID', (t) => String(t.id)],
+        ['State', (t) => h('span', { 'data-token-state': t.id }, t.is_active ? 'live' : 'revoked')],
+        ['Created', (t) => when(t.created)], ['Expires', (t) => when(t.expires_at)], ['Last used', (t) => when(t.last_used_at)],
+        ['', (t) => (t.is_active ? h('button.write.danger', {
+          type: 'button', 'data-revoke': t.id,
+          onclick: async () => {
+            if (!(await confirmDialog(`Revoke API token ${t.id} of ${u.username}? It stops working at once.`, 'Revoke'))) return;
+            try { await api('DELETE', `/api/v2/users/${u.uid}/tokens/${t.id}`); toast(`Token ${t.id} revoked`); await draw(); } catch (e) { fail(e); }
+          },
+        }, 'Revoke') : '')],
+      ], res.items) : h('p.muted', {}, `${u.username} has no API tokens`));
+    };
+    try { await draw(); showDialog(`API tokens of ${u.username}`, body); } catch (e) { fail(e); }
+  }
+
   async function load() {
     const res = await get(`/api/v2/users${query({ page, page_size: 50 })}`);
     list.replaceChildren(table([
@@ -85,7 +106,8 @@ export async function render(main, navigate) {
             }
           } }, 'Disable')
           : h('button.write', { type: 'button', onclick: () => update(u, { is_active: true }, `${u.username} enabled`) }, 'Enable'),
-        h('button.write', { type: 'button', onclick: () => resetPassword(u) }, 'Reset password'))],
+        h('button.write', { type: 'button', onclick: () => resetPassword(u) }, 'Reset password'),
+        h('button.write', { type: 'button', 'data-tokens': u.username, onclick: () => showTokens(u) }, 'API tokens'))],
     ], res.items));
     pager.replaceChildren(
       page > 1 ? h('a', { href: `/admin/users?page=${page - 1}` }, '← Previous') : '',

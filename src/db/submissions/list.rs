@@ -300,6 +300,100 @@ pub async fn purge_before(
     Ok((deleted, kept as u64))
 }
 
+/// The rows among `ids` with no DHIS2 payload to send (an empty `dhis2_payload`: rows adopted
+/// from the original's database where it never built one), which a requeue skips.
+pub async fn without_payload(
+    db: &impl GenericClient,
+    ids: &[i64],
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    let rows = db
+        .query(
+            "SELECT id FROM submission_log WHERE id = ANY($1) AND dhis2_payload = '' ORDER BY id",
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// What a requeue by filter finds: every matching row, those still owed a delivery (left
+/// alone), and the settled ones without a payload to send (skipped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequeueCount {
+    pub matched: i64,
+    pub still_open: i64,
+    pub no_payload: i64,
+}
+
+/// `clause` (a `WHERE …` or nothing) with one more condition.
+fn and(clause: &str, condition: &str) -> String {
+    if clause.is_empty() {
+        format!("WHERE {condition}")
+    } else {
+        format!("{clause} AND {condition}")
+    }
+}
+
+/// Counts what [`requeue_candidates`] would work on (the keyset position is ignored).
+pub async fn count_for_requeue(
+    db: &impl GenericClient,
+    filter: &LogFilter,
+) -> Result<RequeueCount, tokio_postgres::Error> {
+    let filter = LogFilter {
+        after: None,
+        ..filter.clone()
+    };
+    let (clause, params) = filter.where_clause();
+    let refs: Vec<&(dyn ToSql + Sync)> = params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    let row = db
+        .query_one(
+            &format!(
+                "SELECT count(*), count(*) FILTER (WHERE s.{OPEN}), \
+                        count(*) FILTER (WHERE NOT s.{OPEN} AND s.dhis2_payload = '') \
+                 {FROM} {clause}"
+            ),
+            &refs,
+        )
+        .await?;
+    Ok(RequeueCount {
+        matched: row.get(0),
+        still_open: row.get(1),
+        no_payload: row.get(2),
+    })
+}
+
+/// Ids of the settled rows matching `filter` (the keyset position is ignored), by id, at most
+/// `limit`: rows still owed a delivery are not requeued from under their delivery.
+pub async fn requeue_candidates(
+    db: &impl GenericClient,
+    filter: &LogFilter,
+    limit: i64,
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    let filter = LogFilter {
+        after: None,
+        ..filter.clone()
+    };
+    let (clause, params) = filter.where_clause();
+    let mut refs: Vec<&(dyn ToSql + Sync)> = params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    refs.push(&limit);
+    let clause = and(&clause, &format!("NOT s.{OPEN}"));
+    let rows = db
+        .query(
+            &format!(
+                "SELECT s.id {FROM} {clause} ORDER BY s.id LIMIT ${}",
+                refs.len()
+            ),
+            &refs,
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// (id, owner) of the rows among `ids` that exist.
 pub async fn owners(
     db: &impl GenericClient,

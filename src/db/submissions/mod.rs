@@ -152,7 +152,9 @@ pub async fn is_open(db: &impl GenericClient, id: i64) -> Result<bool, tokio_pos
 }
 
 /// Puts rows back to `queued` for a fresh round of attempts (retries reset, requeue counted).
-/// Returns the ids that exist.
+/// Returns the ids requeued: those that exist and have a DHIS2 payload to send. A row with an
+/// empty payload (adopted from the original's database, which never built one for it) is never
+/// requeued: there is nothing to send; [`list::without_payload`] names them.
 pub async fn requeue(
     db: &impl GenericClient,
     ids: &[i64],
@@ -162,7 +164,7 @@ pub async fn requeue(
             "WITH queued AS (UPDATE submission_log SET status = 'queued', retry_count = 0, \
                exhausted = false, requeue_count = requeue_count + 1, next_attempt_at = NULL, \
                completed_at = NULL, updated_at = now() \
-             WHERE id = ANY($1) RETURNING id), \
+             WHERE id = ANY($1) AND dhis2_payload <> '' RETURNING id), \
              open AS (INSERT INTO submission_open (id) SELECT id FROM queued \
                ON CONFLICT (id) DO NOTHING) \
              SELECT id FROM queued",

@@ -42,6 +42,8 @@ pub static ASSETS: &[Asset] = &[
     asset!("js/pages/jobs.js", JS),
     asset!("js/pages/rules.js", JS),
     asset!("js/pages/users.js", JS),
+    asset!("js/pages/alerts.js", JS),
+    asset!("js/pages/deliveries.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/admin/index.html"));

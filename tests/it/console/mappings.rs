@@ -95,3 +95,71 @@ async fn console_mappings_import_preview_shows_row_errors_and_writes_nothing() {
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn console_mapping_is_edited_and_a_bad_value_is_refused_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let admin = create_user(&app, Role::Admin).await;
+    let (status, created) = app
+        .request(Method::POST, "/api/v2/mappings")
+        .auth(admin.basic())
+        .json(&serde_json::json!({"code": "MAL_SUSP", "name": "Malaria suspected", "dataElement": "fbfJHSPpUQD"}))
+        .status_and_json()
+        .await;
+    assert!(status == 200 || status == 201, "{status} {created}");
+    let uid = created["uid"].as_str().unwrap().to_owned();
+    let browser = Browser::start("mappings_edit", 1280).await;
+    log_in(
+        &browser,
+        &app.address,
+        "/admin/mappings?code=MAL_SUSP",
+        &admin,
+    )
+    .await;
+    browser
+        .click_css(&format!("button[data-edit='{uid}']"))
+        .await;
+    // A data element that is not a UID: refused, the field and its reason shown, nothing saved.
+    browser
+        .eval(
+            "const f = document.querySelector('form[data-testid=edit-mapping]'); \
+               f.querySelector('input[name=dataElement]').value = 'not-a-uid';",
+        )
+        .await;
+    browser.click_css("[data-testid=edit-save]").await;
+    browser
+        .wait_text("[data-testid=edit-error]", "dataElement")
+        .await;
+    let (_, unchanged) = app
+        .request(Method::GET, &format!("/api/v2/mappings/{uid}"))
+        .auth(admin.basic())
+        .status_and_json()
+        .await;
+    assert_eq!(unchanged["dataElement"], "fbfJHSPpUQD");
+    // A good edit is saved and listed.
+    browser
+        .eval(
+            "const f = document.querySelector('form[data-testid=edit-mapping]'); \
+               f.querySelector('input[name=dataElement]').value = 'fbfJHSPpUQD'; \
+               f.querySelector('input[name=name]').value = 'Malaria, suspected cases';",
+        )
+        .await;
+    browser.screenshot("edit").await;
+    browser.click_css("[data-testid=edit-save]").await;
+    browser
+        .wait_text("main table", "Malaria, suspected cases")
+        .await;
+    let (_, saved) = app
+        .request(Method::GET, &format!("/api/v2/mappings/{uid}"))
+        .auth(admin.basic())
+        .status_and_json()
+        .await;
+    assert_eq!(saved["name"], "Malaria, suspected cases");
+    assert_eq!(saved["code"], "MAL_SUSP", "the other fields are kept");
+    assert_eq!(saved["dataElement"], "fbfJHSPpUQD");
+    // The refused PUT is an expected failed request.
+    browser
+        .assert_clean(&[NOT_LOGGED_IN, &format!("/api/v2/mappings/{uid}")])
+        .await;
+    browser.close().await;
+}
