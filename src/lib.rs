@@ -16,6 +16,7 @@ pub mod group_commit;
 pub mod health;
 pub mod http;
 pub mod mappings;
+pub mod metrics;
 pub mod notify;
 pub mod queue;
 pub mod run;

@@ -280,6 +280,7 @@ pub async fn run(
             }
         }
     }
+    crate::metrics::alerts_run(new_ids.len(), confirmed, failed);
     let pending = alerts::pending_count(&pool.get().await?).await?;
     counts["alerts_new"] = json!(new_ids.len());
     counts["alerts_known"] = json!(known);

@@ -357,6 +357,14 @@ pub const KEYS: &[KeySpec] = &[
         D::EmptyList,
         "Origins allowed to call the API from a browser; empty allows none (the admin console is same-origin).",
     ),
+    key(
+        "http.metrics_token",
+        K::Str,
+        D::Str(""),
+        "Bearer token that may read GET /metrics besides admins (for Prometheus); empty: admins only.",
+    )
+    .secret()
+    .reloadable(),
     // auth
     key(
         "auth.jwt_secret",

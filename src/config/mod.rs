@@ -100,6 +100,8 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
     pub cors_origins: Vec<String>,
+    /// Bearer token for `GET /metrics` (besides admins); empty: admins only.
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

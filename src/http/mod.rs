@@ -12,6 +12,7 @@ pub mod health;
 pub mod jobs;
 pub mod logs;
 pub mod mappings;
+pub mod metrics;
 pub mod policy;
 pub mod queue_stats;
 pub mod session;
@@ -65,6 +66,7 @@ type Apis = (
     alert_rules::AlertRulesApi,
     queue_stats::QueueStatsApi,
     deliveries::DeliveriesApi,
+    metrics::MetricsApi,
 );
 
 fn apis(state: &AppState) -> Apis {
@@ -81,6 +83,7 @@ fn apis(state: &AppState) -> Apis {
         alert_rules::AlertRulesApi { state: state() },
         queue_stats::QueueStatsApi { state: state() },
         deliveries::DeliveriesApi { state: state() },
+        metrics::MetricsApi { state: state() },
     )
 }
 
@@ -125,6 +128,8 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
         .catch_all_error(error::json_error)
         .into_endpoint()
         .map_to_response()
+        // Outermost: every request counted with the status the client got (http/metrics.rs).
+        .around(metrics::observe)
 }
 
 /// Swagger UI, built for each request and dropped after: its page inlines a 1.5 MB script

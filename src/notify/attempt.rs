@@ -146,6 +146,7 @@ async fn record(
             ("retry", "queued", Next::RetryAt(Utc::now() + wait))
         }
     };
+    crate::metrics::notification_attempt(kind);
     let due = match next {
         Next::RetryAt(at) => at,
         Next::Done => Utc::now(),

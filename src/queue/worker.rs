@@ -148,6 +148,7 @@ struct Outage(bool);
 
 impl Outage {
     fn failed(&mut self, what: &str, err: &QueueError) {
+        crate::metrics::redis_error();
         if !self.0 {
             tracing::warn!(error = %err, "{what}: Redis unavailable, retrying");
             self.0 = true;
@@ -380,6 +381,7 @@ async fn settle_patiently(queue: &JobQueue, settles: &[(Lease, Settle)]) {
         match queue.settle(settles).await {
             Ok(settled) => return log_lost_settles(settles, &settled),
             Err(e) => {
+                crate::metrics::redis_error();
                 tracing::warn!(jobs = settles.len(), error = %e, "cannot settle jobs; retrying");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(3));

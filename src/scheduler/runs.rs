@@ -168,6 +168,7 @@ impl Runs {
                 Some(format!("{e:#}")),
             ),
         };
+        crate::metrics::job_run(job.as_str(), outcome.as_str());
         let finished_at = self.clock.now();
         let duration_ms = (finished_at - started).num_milliseconds();
         match self

@@ -46,6 +46,12 @@ impl Submissions {
         who: &Submitter,
         body: &Value,
     ) -> Result<Accepted, SubmissionError> {
+        let result = self.aggregate(who, body).await;
+        crate::metrics::submission_outcome(Kind::Aggregate, &result, |a| a.replayed);
+        result
+    }
+
+    async fn aggregate(&self, who: &Submitter, body: &Value) -> Result<Accepted, SubmissionError> {
         check_key(who)?;
         let request = match aggregate::parse(body) {
             Ok(request) => request,
@@ -126,6 +132,12 @@ impl Submissions {
         who: &Submitter,
         body: &Value,
     ) -> Result<Accepted, SubmissionError> {
+        let result = self.tracker(who, body).await;
+        crate::metrics::submission_outcome(Kind::Tracker, &result, |a| a.replayed);
+        result
+    }
+
+    async fn tracker(&self, who: &Submitter, body: &Value) -> Result<Accepted, SubmissionError> {
         check_key(who)?;
         let summary = tracker::validate(body).map_err(SubmissionError::Invalid)?;
         let submission = NewSubmission {

@@ -161,6 +161,7 @@ impl Deliverer {
             &mut rand::rng(),
         );
         log_attempt(row.attempts + 1, &record, &result);
+        crate::metrics::delivery(row.kind, record.status.as_str());
         if self.record(attempt, &record).await? {
             return Ok(next);
         }
@@ -187,6 +188,7 @@ impl Deliverer {
             started_at: Utc::now(),
             marked: false,
         };
+        let started = std::time::Instant::now();
         let send = self.send(row, settings);
         tokio::pin!(send);
         let result = tokio::select! {
@@ -200,6 +202,7 @@ impl Deliverer {
                 result
             }
         };
+        crate::metrics::dhis2_latency(row.kind, started.elapsed());
         (result, attempt)
     }
 

@@ -80,7 +80,10 @@ impl From<deadpool_postgres::PoolError> for SubmissionError {
             deadpool_postgres::PoolError::Backend(e) if !is_connection_error(&e) => {
                 SubmissionError::Database(e)
             }
-            other => SubmissionError::Unavailable(other.to_string()),
+            other => {
+                crate::metrics::postgres_error();
+                SubmissionError::Unavailable(other.to_string())
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ mod health;
 mod hostile;
 mod lifecycle;
 mod mappings;
+mod metrics;
 mod migrations;
 mod notify;
 mod pipeline;
