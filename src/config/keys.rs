@@ -230,6 +230,12 @@ pub const KEYS: &[KeySpec] = &[
         D::Int(20),
         "On SIGTERM, seconds in-flight requests and deliveries get to finish.",
     ),
+    key(
+        "server.docs_dir",
+        K::Str,
+        D::Str("/usr/share/dhis2gw/docs"),
+        "Markdown operator docs served at /docs/{page} (the package installs them here); a missing directory gives a 404 page.",
+    ),
     // api (DHIS2)
     key(
         "api.dhis2_base_url",
@@ -356,6 +362,12 @@ pub const KEYS: &[KeySpec] = &[
         K::List,
         D::EmptyList,
         "Origins allowed to call the API from a browser; empty allows none (the admin console is same-origin).",
+    ),
+    key(
+        "http.cors_allow_credentials",
+        K::Bool,
+        D::Bool(false),
+        "Send Access-Control-Allow-Credentials to the cors_origins (browser cookies or HTTP auth); an error with the origin *.",
     ),
     key(
         "http.metrics_token",

@@ -130,6 +130,13 @@ fn load_from_parts(
             message: e.to_string(),
         }]));
     }
+    // CORS origins: `*` or `scheme://host[:port]`; `*` never with credentials (browsers refuse it).
+    if let Err(message) = crate::http::cors::check_origins(&settings.http) {
+        return Err(ConfigError(vec![ConfigIssue {
+            key: "http.cors_origins".into(),
+            message,
+        }]));
+    }
     Ok(Loaded {
         settings,
         warnings: walk.warnings,

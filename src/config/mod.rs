@@ -59,6 +59,7 @@ pub struct ServerSettings {
     pub timezone: chrono_tz::Tz,
     pub job_lease_secs: u64,
     pub shutdown_grace_secs: u64,
+    pub docs_dir: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +101,7 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
     pub cors_origins: Vec<String>,
+    pub cors_allow_credentials: bool,
     /// Bearer token for `GET /metrics` (besides admins); empty: admins only.
     pub metrics_token: String,
 }

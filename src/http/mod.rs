@@ -6,10 +6,14 @@ pub mod aggregate;
 pub mod alert_rules;
 pub mod alerts;
 pub mod auth;
+pub mod cors;
+pub mod data_value_sets;
 pub mod deliveries;
+pub mod docs_pages;
 pub mod error;
 pub mod health;
 pub mod jobs;
+pub mod landing;
 pub mod logs;
 pub mod mappings;
 pub mod metrics;
@@ -59,6 +63,7 @@ type Apis = (
     session::SessionApi,
     users::UsersApi,
     aggregate::SubmissionApi,
+    data_value_sets::DataValueSetsApi,
     logs::LogsApi,
     mappings::MappingsApi,
     jobs::JobsApi,
@@ -76,6 +81,7 @@ fn apis(state: &AppState) -> Apis {
         session::SessionApi { state: state() },
         users::UsersApi { state: state() },
         aggregate::SubmissionApi { state: state() },
+        data_value_sets::DataValueSetsApi { state: state() },
         logs::LogsApi { state: state() },
         mappings::MappingsApi { state: state() },
         jobs::JobsApi { state: state() },
@@ -108,7 +114,32 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
         .at("/openapi.json", api.spec_endpoint())
         .nest("/swagger", swagger_ui(state))
         .nest("/admin", admin::routes(state))
+        // The original gateway's pages (http/landing.rs, http/docs_pages.rs).
+        .at("/logs-viewer", poem::get(landing::logs_viewer))
+        .at(
+            "/mappings/export/excel-template",
+            poem::get(landing::excel_template),
+        )
+        .at(
+            "/docs",
+            poem::get(docs_pages::doc_index).data(state.clone()),
+        )
+        .at(
+            "/docs/",
+            poem::get(docs_pages::doc_index).data(state.clone()),
+        )
+        .at(
+            "/docs/:page",
+            poem::get(docs_pages::doc_page).data(state.clone()),
+        )
         .nest("/", api)
+        // The OpenAPI nest claims "/" too: the landing page is answered before it.
+        .around(|ep, req| async move {
+            if req.uri().path() == "/" && req.method() == poem::http::Method::GET {
+                return Ok(landing::landing_page());
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        })
         .around({
             // Authentication and the role policy of every /api/v2 route (http/policy.rs).
             let state = state.clone();
@@ -124,6 +155,8 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
                 )),
             }
         })
+        // Outside the guard, so that a browser's preflight (OPTIONS) is answered here.
+        .with(cors::CrossOrigin::new(&settings.http))
         .with(CatchPanic::new().with_handler(error::panic_response))
         .catch_all_error(error::json_error)
         .into_endpoint()

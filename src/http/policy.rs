@@ -77,6 +77,7 @@ pub const RULES: &[Rule] = &[
     // submissions (pre-filled from the original's routes; owners adjust)
     rule("POST",   "/api/v2/aggregate",                   SUBMITTERS),
     rule("POST",   "/api/v2/tracker",                     SUBMITTERS),
+    rule("POST",   "/api/v2/dataValueSets",               SUBMITTERS),
     rule("GET",    "/api/v2/aggregate/reenqueue/{task_id}", SUBMITTERS), // own, or any as admin
     rule("POST",   "/api/v2/aggregate/reenqueue/{task_id}", SUBMITTERS), // own, or any as admin
     rule("POST",   "/api/v2/aggregate/reenqueue/batch",   SUBMITTERS), // own, or any as admin
@@ -120,6 +121,7 @@ pub const RULES: &[Rule] = &[
     rule("GET",    "/api/v2/alert-rules/export/csv",      OPERATORS),
     // the delivery queue at a glance (console)
     rule("GET",    "/api/v2/queue/stats",                 OPERATORS),
+    rule("GET",    "/api/v2/queue",                       OPERATORS), // same answer as /queue/stats
 ];
 
 /// The prefix every rule lives under; other paths (health, OpenAPI, swagger) are not guarded.

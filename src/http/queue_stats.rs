@@ -52,6 +52,10 @@ pub struct QueueStatsBody {
     pub retrying: i64,
     /// Submissions of the last 24 hours that failed for good.
     pub failed_last_24h: i64,
+    /// Deliveries completed in the current minute so far.
+    pub delivered_last_minute: i64,
+    /// Deliveries completed in the last 60 minutes (the sum of `delivered_per_minute`).
+    pub delivered_last_hour: i64,
     /// The last 60 minutes, oldest first, one entry per minute (zeros included).
     pub delivered_per_minute: Vec<MinuteCount>,
     pub dhis2: Dhis2Reach,
@@ -129,6 +133,20 @@ impl QueueStatsApi {
     /// reachability and version (checked at most every 30 seconds).
     #[oai(path = "/api/v2/queue/stats", method = "get")]
     async fn queue_stats(&self, _auth: ApiAuth) -> Result<Json<QueueStatsBody>, ApiError> {
+        self.stats().await
+    }
+
+    /// The same answer as `GET /api/v2/queue/stats`, at the path the original's issue named:
+    /// depth (`waiting`), `in_flight`, `retrying`, failures, deliveries in the last minute and
+    /// hour, for the console and for scripts.
+    #[oai(path = "/api/v2/queue", method = "get")]
+    async fn queue(&self, _auth: ApiAuth) -> Result<Json<QueueStatsBody>, ApiError> {
+        self.stats().await
+    }
+}
+
+impl QueueStatsApi {
+    async fn stats(&self) -> Result<Json<QueueStatsBody>, ApiError> {
         let redis = self
             .state
             .submissions()
@@ -153,6 +171,7 @@ impl QueueStatsApi {
             .await
             .map_err(database)?
             .get(0);
+        let minutes = fill_minutes(&per_minute, now);
         Ok(Json(QueueStatsBody {
             waiting: redis.pending,
             in_flight: redis.leased,
@@ -161,7 +180,9 @@ impl QueueStatsApi {
             processing: open.processing,
             retrying: open.retrying,
             failed_last_24h: failed,
-            delivered_per_minute: fill_minutes(&per_minute, now),
+            delivered_last_minute: minutes.last().map_or(0, |m| m.delivered),
+            delivered_last_hour: minutes.iter().map(|m| m.delivered).sum(),
+            delivered_per_minute: minutes,
             dhis2: dhis2_reach(&self.state).await,
         }))
     }

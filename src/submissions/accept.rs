@@ -161,7 +161,7 @@ impl Submissions {
     }
 
     /// Logs and enqueues a new submission, or resolves its idempotency key to an earlier one.
-    async fn log(
+    pub(super) async fn log(
         &self,
         who: &Submitter,
         submission: NewSubmission,
@@ -209,7 +209,7 @@ impl Submissions {
     }
 }
 
-fn check_key(who: &Submitter) -> Result<(), SubmissionError> {
+pub(super) fn check_key(who: &Submitter) -> Result<(), SubmissionError> {
     let Some(key) = &who.idempotency_key else {
         return Ok(());
     };

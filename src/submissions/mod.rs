@@ -7,6 +7,7 @@
 
 pub mod accept;
 pub mod aggregate;
+pub mod data_value_set;
 pub mod deliver;
 mod drain;
 pub mod error;

@@ -11,6 +11,7 @@ mod auth;
 mod config;
 mod console;
 mod detect_cli;
+mod dropin;
 mod dhis2_client;
 mod health;
 mod hostile;
