@@ -35,3 +35,33 @@ pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
         .queue_mode(QueueMode::Lifo)
         .build()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both spellings of a primary with a standby: tokio-postgres tries the hosts in order and,
+    /// with `target_session_attrs=read-write`, keeps only a server that accepts writes (a
+    /// standby still in recovery is skipped, the promoted one is taken).
+    #[test]
+    fn several_hosts_in_either_form() {
+        for uri in [
+            "host=10.0.0.1,10.0.0.2 port=5432,5433 dbname=dhis2gw user=dhis2gw target_session_attrs=read-write",
+            "postgres://dhis2gw@10.0.0.1:5432,10.0.0.2:5433/dhis2gw?target_session_attrs=read-write",
+        ] {
+            let config = tokio_postgres::Config::from_str(uri).unwrap();
+            assert_eq!(config.get_hosts().len(), 2, "{uri}");
+            assert_eq!(config.get_ports(), [5432, 5433], "{uri}");
+            assert_eq!(
+                config.get_target_session_attrs(),
+                tokio_postgres::config::TargetSessionAttrs::ReadWrite
+            );
+            let settings = DatabaseSettings {
+                uri: uri.into(),
+                pool_size: 2,
+                connect_timeout_secs: 1,
+            };
+            assert!(connect(&settings).is_ok(), "{uri}");
+        }
+    }
+}
