@@ -92,8 +92,11 @@ pub fn check_strength(password: &str) -> Result<(), AuthError> {
             "must be at least 8 characters long",
         ));
     }
-    if password.len() > 1024 {
-        return Err(AuthError::invalid("password", "must be at most 1024 bytes"));
+    if chars > 1024 {
+        return Err(AuthError::invalid(
+            "password",
+            "must be at most 1024 characters",
+        ));
     }
     Ok(())
 }

@@ -59,11 +59,14 @@ pub struct JobRun {
     /// `host:pid` of the dhis2gw that ran it.
     pub instance: String,
     pub started_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub finished_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub outcome: Option<Outcome>,
     /// What the job did, by name (`requeued`, `fetched`, ...).
     pub counts: Value,
     /// Why it failed or was skipped.
+    #[oai(nullable)]
     pub error: Option<String>,
 }
 

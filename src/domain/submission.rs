@@ -89,25 +89,35 @@ pub struct Submission {
     pub status: Status,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// When the next retry is due (status `retrying`).
+    #[oai(nullable)]
     pub next_attempt_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub completed_at: Option<DateTime<Utc>>,
     /// Delivery attempts made.
     pub attempts: i32,
     /// Retries used in the current round (reset by a requeue).
     pub retry_count: i32,
     pub requeue_count: i32,
+    #[oai(nullable)]
     pub user_id: Option<i64>,
+    #[oai(nullable)]
     pub username: Option<String>,
+    #[oai(nullable)]
     pub source_ip: Option<String>,
+    #[oai(nullable)]
     pub idempotency_key: Option<String>,
     /// The source system's namespace of mappings.
     pub source: String,
     /// The instance's namespace of mappings within the source.
     pub instance: String,
+    #[oai(nullable)]
     pub org_unit: Option<String>,
+    #[oai(nullable)]
     pub period: Option<String>,
+    #[oai(nullable)]
     pub data_set: Option<String>,
     /// The request as received.
     pub payload: Value,
@@ -115,14 +125,21 @@ pub struct Submission {
     pub dhis2_payload: Value,
     pub unmapped: Vec<String>,
     /// DHIS2's raw answer (when `api.save_response`).
+    #[oai(nullable)]
     pub response: Option<String>,
+    #[oai(nullable)]
     pub response_status: Option<i32>,
+    #[oai(nullable)]
     pub imported: Option<i32>,
+    #[oai(nullable)]
     pub updated: Option<i32>,
+    #[oai(nullable)]
     pub ignored: Option<i32>,
+    #[oai(nullable)]
     pub deleted: Option<i32>,
     /// DHIS2's conflicts: `object`, `objects`, `value`, `errorCode`, `property`, `indexes`.
     pub conflicts: Value,
     /// Why the last attempt failed, in one line.
+    #[oai(nullable)]
     pub errors: Option<String>,
 }

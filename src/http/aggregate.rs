@@ -35,6 +35,7 @@ pub struct AggregateRequestDoc {
     pub org_unit: String,
     /// Kept in the log, not sent.
     #[oai(rename = "orgUnitName")]
+    #[oai(nullable)]
     pub org_unit_name: Option<String>,
     /// A DHIS2 period of any period type: `2024`, `202401`, `20240115`, `2024W3`, `2024Q1`,
     /// `2024S1`, `202401B`, `2024July`, `2024WedW3`, `2024BiW2`, `2024AprilS1`, `2024NovQ1`...
@@ -48,13 +49,17 @@ pub struct AggregateRequestDoc {
     pub data_values: BTreeMap<String, Value>,
     /// Attribute option combo UID for the whole set.
     #[oai(rename = "attributeOptionCombo")]
+    #[oai(nullable)]
     pub attribute_option_combo: Option<String>,
     /// `YYYY-MM-DD`; only when given does DHIS2 mark the data set complete.
     #[oai(rename = "completeDate")]
+    #[oai(nullable)]
     pub complete_date: Option<String>,
     /// Mapping namespace (source); default `default`.
+    #[oai(nullable)]
     pub source: Option<String>,
     /// Mapping namespace (instance); default `default`.
+    #[oai(nullable)]
     pub instance: Option<String>,
 }
 
@@ -63,9 +68,13 @@ pub struct AggregateRequestDoc {
 #[oai(rename = "TrackerPayload")]
 pub struct TrackerPayloadDoc {
     #[oai(rename = "trackedEntities")]
+    #[oai(nullable)]
     pub tracked_entities: Option<Vec<Value>>,
+    #[oai(nullable)]
     pub enrollments: Option<Vec<Value>>,
+    #[oai(nullable)]
     pub events: Option<Vec<Value>>,
+    #[oai(nullable)]
     pub relationships: Option<Vec<Value>>,
 }
 
@@ -201,7 +210,10 @@ pub struct RequeuedBody {
 #[derive(Debug, Object)]
 pub struct BatchRequeueRequest {
     /// Accepted for compatibility and ignored: requeue works from the log, not a Redis queue.
+    #[oai(nullable)]
     pub queue: Option<String>,
+    /// Task ids (UUIDs); at least one.
+    #[oai(validator(min_items = 1))]
     pub task_ids: Vec<String>,
 }
 
@@ -236,7 +248,12 @@ impl SubmissionApi {
         &self,
         auth: ApiAuth,
         request: &Request,
-        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        /// 1 to 255 printable ASCII characters.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$")
+        )]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<AggregateRequestDoc>,
     ) -> Result<SubmitResponse, ApiError> {
         let who = submitter(&auth, request, idempotency_key.0);
@@ -255,7 +272,12 @@ impl SubmissionApi {
         &self,
         auth: ApiAuth,
         request: &Request,
-        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        /// 1 to 255 printable ASCII characters.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[ -~]+$")
+        )]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<TrackerPayloadDoc>,
     ) -> Result<SubmitResponse, ApiError> {
         let who = submitter(&auth, request, idempotency_key.0);
@@ -273,6 +295,10 @@ impl SubmissionApi {
     async fn requeue_task(
         &self,
         auth: ApiAuth,
+        /// A task id (UUID).
+        #[oai(validator(
+            pattern = r"^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$"
+        ))]
         task_id: Path<String>,
     ) -> Result<Json<RequeuedBody>, ApiError> {
         self.requeue_one(&auth, &task_id.0).await
@@ -283,6 +309,10 @@ impl SubmissionApi {
     async fn requeue_task_post(
         &self,
         auth: ApiAuth,
+        /// A task id (UUID).
+        #[oai(validator(
+            pattern = r"^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$"
+        ))]
         task_id: Path<String>,
     ) -> Result<Json<RequeuedBody>, ApiError> {
         self.requeue_one(&auth, &task_id.0).await

@@ -86,23 +86,33 @@ impl From<AlertRuleRow> for AlertRuleView {
 #[oai(deny_unknown_fields)]
 pub struct AlertRuleBody {
     /// Required (optional in the schema only so that its absence is answered naming it).
+    #[oai(nullable)]
     pub name: Option<String>,
     /// Required: the data element UID (11 characters, a letter first).
+    #[oai(nullable)]
     pub data_element: Option<String>,
+    #[oai(nullable)]
     pub disease_code: Option<String>,
     /// Required: the detection method; see docs/alerts.md for each one's parameters.
+    #[oai(nullable)]
     pub rule_type: Option<String>,
     /// The method's parameters, a JSON object (default `{}`: the method's defaults).
+    #[oai(nullable)]
     pub params: Option<Value>,
     /// 1 to 10 (default 3, the district in most hierarchies).
+    #[oai(nullable)]
     pub level: Option<i64>,
     /// District org unit UID → parameters, a JSON object (default `{}`).
+    #[oai(nullable)]
     pub overrides: Option<Value>,
     /// `skip` (default) or `zero`.
+    #[oai(nullable)]
     pub missing_policy: Option<String>,
     /// `alert` (default) or `action`.
+    #[oai(nullable)]
     pub severity: Option<String>,
     /// Default true.
+    #[oai(nullable)]
     pub enabled: Option<bool>,
 }
 

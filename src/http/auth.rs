@@ -175,6 +175,11 @@ pub async fn guard<E: Endpoint>(
     }
     let method = req.method().as_str().to_owned();
     let Some(rule) = policy::decide(&method, &path) else {
+        if policy::path_known(&path) {
+            // A route that exists, with a method it does not have (TRACE, …): 405, and the
+            // `Allow` header is added by `http::allow` from the OpenAPI document.
+            return Ok(crate::http::allow::method_not_allowed());
+        }
         tracing::warn!(%method, %path, "no role decision for this route: denied");
         return Ok(
             ApiError::forbidden(format!("{method} {path} is not open to any role")).into_response(),

@@ -37,6 +37,7 @@ pub struct DeliveryView {
     /// `email`, `sms` or `telegram`.
     pub channel: String,
     pub address: String,
+    #[oai(nullable)]
     pub recipient_id: Option<i64>,
     pub recipient_name: String,
     /// A Telegram group chat that gets every alert.
@@ -44,9 +45,11 @@ pub struct DeliveryView {
     /// `queued`, `sent` or `failed`.
     pub status: String,
     pub attempts: i32,
+    #[oai(nullable)]
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub sent_at: Option<DateTime<Utc>>,
     pub history: Vec<AttemptView>,
 }
@@ -85,6 +88,7 @@ impl From<DeliveryRow> for DeliveryView {
 pub struct DeliveryPage {
     pub items: Vec<DeliveryView>,
     /// Pass as `before` for the next (older) page; absent on the last page.
+    #[oai(nullable)]
     pub next_before: Option<i64>,
 }
 
@@ -96,18 +100,27 @@ pub struct RecipientView {
     pub source: String,
     /// The DHIS2 user id, or `channel:address`.
     pub source_key: String,
+    #[oai(nullable)]
     pub username: Option<String>,
     pub name: String,
     pub org_unit_paths: Vec<String>,
+    #[oai(nullable)]
     pub diseases: Option<Vec<String>>,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// Why the user's email is not used.
+    #[oai(nullable)]
     pub email_skip: Option<String>,
+    #[oai(nullable)]
     pub phone: Option<String>,
+    #[oai(nullable)]
     pub phone_skip: Option<String>,
+    #[oai(nullable)]
     pub telegram: Option<String>,
+    #[oai(nullable)]
     pub telegram_skip: Option<String>,
     /// When Telegram said this chat blocked the bot.
+    #[oai(nullable)]
     pub telegram_blocked_at: Option<DateTime<Utc>>,
     pub synced_at: DateTime<Utc>,
 }
@@ -138,6 +151,7 @@ impl From<RecipientRow> for RecipientView {
 pub struct RecipientPage {
     pub items: Vec<RecipientView>,
     /// Pass as `after` for the next page; absent on the last page.
+    #[oai(nullable)]
     pub next_after: Option<i64>,
 }
 
@@ -163,6 +177,44 @@ fn limit(value: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// The channels a delivery list can be narrowed to.
+#[derive(Debug, Clone, Copy, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ChannelFilter {
+    Email,
+    Sms,
+    Telegram,
+}
+
+impl ChannelFilter {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChannelFilter::Email => "email",
+            ChannelFilter::Sms => "sms",
+            ChannelFilter::Telegram => "telegram",
+        }
+    }
+}
+
+/// The delivery states a list can be narrowed to.
+#[derive(Debug, Clone, Copy, poem_openapi::Enum)]
+#[oai(rename = "DeliveryStatusFilter", rename_all = "snake_case")]
+pub enum StatusFilter {
+    Queued,
+    Sent,
+    Failed,
+}
+
+impl StatusFilter {
+    fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Queued => "queued",
+            StatusFilter::Sent => "sent",
+            StatusFilter::Failed => "failed",
+        }
+    }
+}
+
 #[OpenApi(tag = "Tag::Notifications")]
 impl DeliveriesApi {
     /// Deliveries, newest first, with each attempt's provider answer (admin, viewer).
@@ -172,15 +224,14 @@ impl DeliveriesApi {
         &self,
         _auth: ApiAuth,
         alert_id: Query<Option<i64>>,
-        /// `email`, `sms` or `telegram`.
-        channel: Query<Option<String>>,
-        /// `queued`, `sent` or `failed`.
-        status: Query<Option<String>>,
+        channel: Query<Option<ChannelFilter>>,
+        status: Query<Option<StatusFilter>>,
         /// Part of the address or of the recipient's name.
         recipient: Query<Option<String>>,
         /// Only deliveries with an id below this (the previous page's `next_before`).
         before: Query<Option<i64>>,
         /// 1 to 500; default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<i64>>,
     ) -> Result<Json<DeliveryPage>, ApiError> {
         let limit = self::limit(limit.0)?;
@@ -188,8 +239,8 @@ impl DeliveriesApi {
             self.state.db(),
             &DeliveryFilter {
                 alert_id: alert_id.0,
-                channel: channel.0,
-                status: status.0,
+                channel: channel.0.map(|c| c.as_str().to_owned()),
+                status: status.0.map(|s| s.as_str().to_owned()),
                 recipient: recipient.0,
                 before: before.0,
                 limit,
@@ -238,6 +289,7 @@ impl DeliveriesApi {
         /// Only entries with an id above this (the previous page's `next_after`).
         after: Query<Option<i64>>,
         /// 1 to 500; default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<i64>>,
     ) -> Result<Json<RecipientPage>, ApiError> {
         let limit = self::limit(limit.0)?;

@@ -44,9 +44,15 @@ pub enum ApiError {
     /// The request is malformed or fails validation; `details` names each bad field.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
-    /// No valid credentials.
+    /// No valid credentials. A (username, client address) pair locked by too many failed
+    /// password logins gets this too, with `Retry-After` (seconds until the lock ends) and the
+    /// code `login_locked`, whether the password is right or wrong.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
+    Unauthorized(
+        Json<ErrorBody>,
+        #[oai(header = "WWW-Authenticate")] String,
+        #[oai(header = "Retry-After")] Option<u64>,
+    ),
     /// Authenticated, but the role does not allow this.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
@@ -92,6 +98,7 @@ impl ApiError {
         ApiError::Unauthorized(
             Json(ErrorBody::new("unauthorized", error)),
             WWW_AUTHENTICATE.to_owned(),
+            None,
         )
     }
     pub fn forbidden(error: impl Into<String>) -> Self {
@@ -167,9 +174,17 @@ pub async fn json_error(err: poem::Error) -> Response {
     } else {
         err.to_string()
     };
-    let mut response = Json(ErrorBody::new(code, message))
-        .with_status(status)
-        .into_response();
+    let mut body = ErrorBody::new(code, message);
+    // A query, path or header parameter that breaks its documented schema (type, enum, range,
+    // pattern): a 400 naming the parameter, like the handlers' own validation.
+    if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
+        body.code = "validation_failed".to_owned();
+        body.details = vec![FieldError {
+            field: param.name.to_owned(),
+            message: param.reason.clone(),
+        }];
+    }
+    let mut response = Json(body).with_status(status).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             "WWW-Authenticate",
@@ -199,9 +214,13 @@ impl From<crate::auth::AuthError> for ApiError {
     fn from(err: crate::auth::AuthError) -> Self {
         use crate::auth::AuthError as E;
         match err {
-            E::Throttled { retry_after_secs } => {
-                ApiError::too_many_requests(err.to_string(), retry_after_secs)
-            }
+            // 401, not 429: to the client these credentials are not accepted now (RFC 9110
+            // §15.5.2); the same answer whether the password is right or wrong.
+            E::Throttled { retry_after_secs } => ApiError::Unauthorized(
+                Json(ErrorBody::new("login_locked", err.to_string())),
+                WWW_AUTHENTICATE.to_owned(),
+                Some(retry_after_secs),
+            ),
             E::Forbidden(message) => ApiError::forbidden(message),
             E::NotFound(message) => ApiError::not_found(message),
             E::Conflict(message) => ApiError::conflict(message),

@@ -33,9 +33,12 @@ pub struct JobView {
     /// IANA zone the expression is read in (`server.timezone`).
     pub time_zone: String,
     pub enabled: bool,
+    #[oai(nullable)]
     pub next_firing: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub last_run: Option<JobRun>,
     /// Length of the last run, once it finished.
+    #[oai(nullable)]
     pub last_duration_ms: Option<i64>,
 }
 
@@ -64,6 +67,7 @@ pub struct JobList {
 pub struct JobRunPage {
     pub items: Vec<JobRun>,
     /// Pass as `before` for the next (older) page; absent on the last page.
+    #[oai(nullable)]
     pub next_before: Option<i64>,
 }
 
@@ -110,6 +114,7 @@ impl JobsApi {
         /// Only runs with an id below this (the previous page's `next_before`).
         before: Query<Option<i64>>,
         /// 1 to 500; default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<i64>>,
     ) -> Result<Json<JobRunPage>, ApiError> {
         job_name(&name.0)?;

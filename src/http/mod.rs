@@ -5,6 +5,7 @@ pub mod admin;
 pub mod aggregate;
 pub mod alert_rules;
 pub mod alerts;
+pub mod allow;
 pub mod auth;
 pub mod cors;
 pub mod data_value_sets;
@@ -17,6 +18,7 @@ pub mod landing;
 pub mod logs;
 pub mod mappings;
 pub mod metrics;
+pub mod params;
 pub mod policy;
 pub mod queue_stats;
 pub mod session;
@@ -108,6 +110,7 @@ pub fn openapi_json(state: &AppState) -> String {
 pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
     let settings = state.settings();
     let api = api_service(state);
+    let allow_table = std::sync::Arc::new(allow::AllowTable::from_spec(&api.spec()));
     let timeout = Duration::from_secs(settings.http.request_timeout_secs);
     let body_limit = settings.http.body_limit_bytes;
     Route::new()
@@ -161,6 +164,8 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
         .catch_all_error(error::json_error)
         .into_endpoint()
         .map_to_response()
+        // Every 405 names the path's methods in `Allow` (http/allow.rs).
+        .around(move |ep, req| allow::add_allow(allow_table.clone(), ep, req))
         // Outermost: every request counted with the status the client got (http/metrics.rs).
         .around(metrics::observe)
 }

@@ -161,6 +161,12 @@ pub fn decide(method: &str, path: &str) -> Option<&'static Rule> {
         .map(|(_, r)| r)
 }
 
+/// Whether some rule, of any method, fits this path: a request with another method is then a
+/// 405 (with `Allow`, see `http::allow`), not a 403.
+pub fn path_known(path: &str) -> bool {
+    RULES.iter().any(|r| fit(r.path, path).is_some())
+}
+
 /// The rule written for exactly this template (the route × role test uses it).
 pub fn rule_for_template(method: &str, template: &str) -> Option<&'static Rule> {
     RULES

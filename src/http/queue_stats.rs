@@ -32,8 +32,10 @@ pub struct MinuteCount {
 pub struct Dhis2Reach {
     pub reachable: bool,
     /// DHIS2's `version`, when it answered.
+    #[oai(nullable)]
     pub version: Option<String>,
     /// Why it did not, when it did not.
+    #[oai(nullable)]
     pub error: Option<String>,
     pub checked_at: DateTime<Utc>,
 }

@@ -80,7 +80,7 @@ impl SessionApi {
 #[OpenApi(tag = "Tag::Auth")]
 impl SessionApi {
     /// Log in with username and password; returns a short-lived access token (JWT, HS256) and
-    /// a refresh token. Throttled per (username, client address) (429 with Retry-After).
+    /// a refresh token. Throttled per (username, client address) (a locked pair: 401 `login_locked` with Retry-After).
     #[oai(path = "/api/v2/auth/login", method = "post")]
     async fn login(
         &self,

@@ -45,6 +45,7 @@ pub fn unauthorized(message: impl Into<String>) -> ApiError {
     ApiError::Unauthorized(
         Json(ErrorBody::new("unauthorized", message)),
         COOKIE_CHALLENGE.to_owned(),
+        None,
     )
 }
 

@@ -6,6 +6,7 @@ mod views;
 
 pub use views::invalid;
 
+use crate::http::params::{self as query_types, DateOrTime};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::multipart::Upload;
@@ -153,13 +154,17 @@ impl MappingsApi {
         instance_name: Query<Option<String>>,
         source_orgunit: Query<Option<String>>,
         destination_orgunit: Query<Option<String>>,
-        created: Query<Option<String>>,
-        created_from: Query<Option<String>>,
-        created_to: Query<Option<String>>,
-        updated: Query<Option<String>>,
-        updated_from: Query<Option<String>>,
-        updated_to: Query<Option<String>>,
+        created: Query<Option<DateOrTime>>,
+        created_from: Query<Option<DateOrTime>>,
+        created_to: Query<Option<DateOrTime>>,
+        updated: Query<Option<DateOrTime>>,
+        updated_from: Query<Option<DateOrTime>>,
+        updated_to: Query<Option<DateOrTime>>,
+        /// 1-based; default 1.
+        #[oai(validator(minimum(value = "1")))]
         page: Query<Option<i64>>,
+        /// 1 to 1000.
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
         page_size: Query<Option<i64>>,
     ) -> Result<Json<MappingPage>, ApiError> {
         let (page, page_size) = pagination(
@@ -183,12 +188,12 @@ impl MappingsApi {
             source_orgunit: source_orgunit.0,
             destination_orgunit: destination_orgunit.0,
             times: vec![
-                ("created", created.0, false),
-                ("created_from", created_from.0, false),
-                ("created_to", created_to.0, true),
-                ("updated", updated.0, false),
-                ("updated_from", updated_from.0, false),
-                ("updated_to", updated_to.0, true),
+                ("created", query_types::text(created.0), false),
+                ("created_from", query_types::text(created_from.0), false),
+                ("created_to", query_types::text(created_to.0), true),
+                ("updated", query_types::text(updated.0), false),
+                ("updated_from", query_types::text(updated_from.0), false),
+                ("updated_to", query_types::text(updated_to.0), true),
             ],
         }
         .into_filter()?;

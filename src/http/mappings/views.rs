@@ -79,21 +79,37 @@ impl From<MappingRow> for MappingView {
 #[oai(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MappingBody {
     /// Only on create: the mapping's own UID (drawn when absent).
+    #[oai(nullable)]
     pub uid: Option<String>,
+    #[oai(nullable)]
     pub code: Option<String>,
+    #[oai(nullable)]
     pub what: Option<String>,
+    #[oai(nullable)]
     pub name: Option<String>,
+    #[oai(nullable)]
     pub description: Option<String>,
+    #[oai(nullable)]
     pub data_set: Option<String>,
+    #[oai(nullable)]
     pub data_element: Option<String>,
+    #[oai(nullable)]
     pub category_option_combo: Option<String>,
+    #[oai(nullable)]
     pub category_option: Option<String>,
+    #[oai(nullable)]
     pub category_combo: Option<String>,
+    #[oai(nullable)]
     pub attribute_option_combo: Option<String>,
+    #[oai(nullable)]
     pub instance_name: Option<String>,
+    #[oai(nullable)]
     pub source_name: Option<String>,
+    #[oai(nullable)]
     pub source_org_unit: Option<String>,
+    #[oai(nullable)]
     pub destination_org_unit: Option<String>,
+    #[oai(nullable)]
     pub dimension_type: Option<String>,
 }
 

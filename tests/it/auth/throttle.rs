@@ -1,5 +1,5 @@
 //! The login throttle: failed password logins counted per (username, client address) together
-//! (the `login_throttle` table), slowed before they are refused, refused with 429, `Retry-After`
+//! (the `login_throttle` table), slowed before they are refused, refused with 401 `login_locked`, `Retry-After`
 //! and the JSON error body. A stranger's failures never block a correct credential from another
 //! address, and API tokens and JWTs are never throttled.
 
@@ -41,14 +41,14 @@ fn me_from(app: &TestApp, client: &reqwest::Client, authorization: &str) -> ApiR
     ApiRequest::new(client, &app.address, Method::GET, "/api/v2/me").auth(authorization)
 }
 
-/// Asserts a 429 with `Retry-After` within the lock (at most `auth.login_window_secs`, the
+/// Asserts a locked pair's 401 (`login_locked`) with `Retry-After` within the lock (at most `auth.login_window_secs`, the
 /// tests' 60 s unless `window` says otherwise) and the JSON error body.
 async fn assert_throttled(response: reqwest::Response) -> Value {
     assert_throttled_within(response, 60).await
 }
 
 async fn assert_throttled_within(response: reqwest::Response, window: u64) -> Value {
-    assert_eq!(response.status(), 429);
+    assert_eq!(response.status(), 401);
     let retry: u64 = response
         .headers()
         .get("retry-after")
@@ -59,7 +59,7 @@ async fn assert_throttled_within(response: reqwest::Response, window: u64) -> Va
         .unwrap();
     assert!((1..=window).contains(&retry), "{retry}");
     let body: Value = response.json().await.expect("JSON body");
-    assert_eq!(body["code"], "too_many_requests", "{body}");
+    assert_eq!(body["code"], "login_locked", "{body}");
     assert!(body["error"].is_string(), "{body}");
     // `details` is optional in the schema and only present for per-field problems.
     assert!(body.get("details").is_none_or(Value::is_array), "{body}");
@@ -202,7 +202,7 @@ async fn a_strangers_failures_from_one_address_never_block_the_admin_from_anothe
         statuses.push(response.status().as_u16());
     }
     let expected: Vec<u16> = std::iter::repeat_n(401, max)
-        .chain(std::iter::repeat_n(429, 50 - max))
+        .chain(std::iter::repeat_n(401, 50 - max))
         .collect();
     assert_eq!(statuses, expected);
     assert_eq!(

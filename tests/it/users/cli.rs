@@ -185,7 +185,7 @@ async fn user_and_token_commands_work_straight_on_the_database() {
     )
     .await
     .unwrap();
-    assert_eq!(me(&app, &rescue.basic()).await, 429);
+    assert_eq!(me(&app, &rescue.basic()).await, 401); // login_locked
     ok(&cli(path, &["user", "unlock", "rescue"], None));
     assert_eq!(me(&app, &rescue.basic()).await, 200);
 
