@@ -169,6 +169,31 @@ pub const KEYS: &[KeySpec] = &[
     )
     .secret(),
     key(
+        "server.redis_sentinels",
+        K::List,
+        D::EmptyList,
+        "Redis Sentinel: the sentinels as host:port; dhis2gw asks them for the master of redis_sentinel_master and follows its failovers. Credentials, database and TLS still come from redis_address (its host is then unused). Empty: no Sentinel.",
+    ),
+    key(
+        "server.redis_sentinel_master",
+        K::Str,
+        D::Str("mymaster"),
+        "Redis Sentinel: the name the sentinels monitor the master under.",
+    ),
+    key(
+        "server.redis_sentinel_password",
+        K::Str,
+        D::Str(""),
+        "Redis Sentinel: the sentinels' own password (requirepass on the sentinels), if any.",
+    )
+    .secret(),
+    key(
+        "server.redis_cluster_nodes",
+        K::List,
+        D::EmptyList,
+        "Redis Cluster: seed nodes as host:port (the rest of the cluster is discovered); credentials and TLS come from redis_address, and redis_db must be 0. Empty: no Cluster.",
+    ),
+    key(
         "server.queue_prefix",
         K::Str,
         D::Str("dhis2gw"),

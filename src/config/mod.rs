@@ -49,6 +49,12 @@ pub struct ServerSettings {
     pub redis_address: String,
     pub redis_db: u8,
     pub redis_password: String,
+    /// Sentinels (`host:port`); empty: no Sentinel.
+    pub redis_sentinels: Vec<String>,
+    pub redis_sentinel_master: String,
+    pub redis_sentinel_password: String,
+    /// Redis Cluster seed nodes (`host:port`); empty: no Cluster.
+    pub redis_cluster_nodes: Vec<String>,
     pub queue_prefix: String,
     pub max_retries: u32,
     pub max_concurrent: usize,

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use fred::prelude::*;
-use fred::types::config::{ConnectionConfig, ReconnectPolicy, TlsConnector};
+use fred::types::config::Server;
+use fred::types::config::{ConnectionConfig, ReconnectPolicy, ServerConfig, TlsConnector};
 
 use crate::config::ServerSettings;
 
@@ -60,7 +61,61 @@ pub fn config(settings: &ServerSettings) -> Result<Config, Error> {
     if settings.redis_address.starts_with("rediss://") {
         config.tls = Some(TlsConnector::default_rustls()?.into());
     }
+    match (
+        settings.redis_sentinels.is_empty(),
+        settings.redis_cluster_nodes.is_empty(),
+    ) {
+        (true, true) => {}
+        (false, false) => {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "set server.redis_sentinels or server.redis_cluster_nodes, not both",
+            ));
+        }
+        (false, true) => {
+            config.server = ServerConfig::Sentinel {
+                hosts: servers("server.redis_sentinels", &settings.redis_sentinels)?,
+                service_name: settings.redis_sentinel_master.clone(),
+                username: None,
+                password: Some(settings.redis_sentinel_password.clone()).filter(|p| !p.is_empty()),
+            };
+        }
+        (true, false) => {
+            if settings.redis_db != 0 {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    "Redis Cluster has only database 0: set server.redis_db to 0",
+                ));
+            }
+            // Cluster nodes refuse SELECT, even of database 0.
+            config.database = None;
+            config.server = ServerConfig::Clustered {
+                hosts: servers("server.redis_cluster_nodes", &settings.redis_cluster_nodes)?,
+                policy: Default::default(),
+            };
+        }
+    }
     Ok(config)
+}
+
+/// `host:port` entries of a list key.
+fn servers(key: &str, entries: &[String]) -> Result<Vec<Server>, Error> {
+    entries
+        .iter()
+        .map(|entry| {
+            entry
+                .trim()
+                .rsplit_once(':')
+                .and_then(|(host, port)| Some(Server::new(host, port.parse::<u16>().ok()?)))
+                .filter(|s| !s.host.is_empty())
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Config,
+                        format!("{key}: {entry:?} is not host:port"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Builds and starts the clients. They reconnect forever in the background, so Redis being
@@ -95,4 +150,59 @@ pub async fn connect(settings: &ServerSettings, pool_size: usize) -> Result<Redi
         blocking,
         prefix,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> ServerSettings {
+        crate::config::Settings::defaults().server
+    }
+
+    #[test]
+    fn sentinel_and_cluster_replace_the_single_server() {
+        let mut s = settings();
+        s.redis_address = "redis://:secret@ignored:6379".into();
+        s.redis_db = 3;
+        s.redis_sentinels = vec!["127.0.0.1:26850".into(), "sentinel-b:26379".into()];
+        s.redis_sentinel_master = "gw".into();
+        s.redis_sentinel_password = "sentinel-secret".into();
+        let c = config(&s).unwrap();
+        match &c.server {
+            ServerConfig::Sentinel {
+                hosts,
+                service_name,
+                password,
+                ..
+            } => {
+                assert_eq!(hosts.len(), 2);
+                assert_eq!(
+                    (&*hosts[1].host, hosts[1].port),
+                    ("sentinel-b", 26379)
+                );
+                assert_eq!(service_name, "gw");
+                assert_eq!(password.as_deref(), Some("sentinel-secret"));
+            }
+            other => panic!("not Sentinel: {other:?}"),
+        }
+        // The data nodes' password and database still come from redis_address and redis_db.
+        assert_eq!(c.password.as_deref(), Some("secret"));
+        assert_eq!(c.database, Some(3));
+
+        let mut s = settings();
+        s.redis_cluster_nodes = vec!["127.0.0.1:56860".into()];
+        assert!(config(&s).unwrap().server.is_clustered());
+        assert_eq!(config(&s).unwrap().database, None);
+        s.redis_db = 1;
+        assert!(config(&s).is_err(), "Cluster has only database 0");
+
+        let mut s = settings();
+        s.redis_sentinels = vec!["a:1".into()];
+        s.redis_cluster_nodes = vec!["b:2".into()];
+        assert!(config(&s).is_err(), "not both");
+        s.redis_cluster_nodes.clear();
+        s.redis_sentinels = vec!["no-port".into()];
+        assert!(config(&s).is_err());
+    }
 }
