@@ -12,6 +12,7 @@ mod config;
 mod console;
 mod detect_cli;
 mod dropin;
+mod faults;
 mod dhis2_client;
 mod health;
 mod hostile;
