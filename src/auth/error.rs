@@ -51,8 +51,15 @@ impl AuthError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             AuthError::Pool(_) => true,
+            // A closed connection, an I/O error, or PostgreSQL going away or short of
+            // resources (SQLSTATE class 08 connection exception, 57 operator intervention, a
+            // statement timeout included, 53 insufficient resources): 503, as for submissions.
             AuthError::Database(e) => {
-                e.is_closed() || e.as_db_error().is_none() && e.code().is_none()
+                e.is_closed()
+                    || match e.code() {
+                        Some(code) => matches!(&code.code()[..2], "08" | "57" | "53"),
+                        None => e.as_db_error().is_none(),
+                    }
             }
             _ => false,
         }
