@@ -26,7 +26,7 @@ pub fn read(bytes: &[u8], limits: &ImportLimits) -> Result<RawSheet, MappingErro
             let line = err.position().map(|p| p.line()).unwrap_or(0);
             MappingError::BadFile(format!("line {line} is not valid CSV: {err}"))
         })?;
-        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        let cells: Vec<String> = record.iter().map(unescape_formula).collect();
         if header.is_none() {
             header = Some(cells);
             continue;
@@ -124,7 +124,35 @@ fn sniff_delimiter(text: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-/// Writes a header and rows as UTF-8 CSV with a BOM; `None` cells are written empty.
+/// Whether a spreadsheet program would read this cell as a formula (`=`, `+`, `-`, `@`, or a tab
+/// or carriage return before one), after any apostrophes this module added. A plain number
+/// (`-3`, `+1.5`) is a value, not a formula.
+fn looks_like_formula(cell: &str) -> bool {
+    let rest = cell.trim_start_matches('\'');
+    rest.starts_with(['=', '+', '-', '@', '\t', '\r']) && rest.trim().parse::<f64>().is_err()
+}
+
+/// CSV injection: a cell a spreadsheet would evaluate gets a leading `'`, which Excel and
+/// LibreOffice show as text; [`unescape_formula`] takes it off again on import, so an export
+/// imports back unchanged.
+fn escape_formula(cell: &str) -> String {
+    if looks_like_formula(cell) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// The reverse of [`escape_formula`] for a cell read from a CSV.
+fn unescape_formula(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(cell) => rest.to_owned(),
+        _ => cell.to_owned(),
+    }
+}
+
+/// Writes a header and rows as UTF-8 CSV with a BOM; `None` cells are written empty; a cell that
+/// a spreadsheet would run as a formula is escaped with a leading `'`.
 pub fn write(header: &[&str], rows: &[Vec<Option<String>>]) -> Result<Vec<u8>, MappingError> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
@@ -133,7 +161,10 @@ pub fn write(header: &[&str], rows: &[Vec<Option<String>>]) -> Result<Vec<u8>, M
         writer.write_record(header).map_err(failed)?;
         for row in rows {
             writer
-                .write_record(row.iter().map(|c| c.as_deref().unwrap_or("")))
+                .write_record(
+                    row.iter()
+                        .map(|c| escape_formula(c.as_deref().unwrap_or(""))),
+                )
                 .map_err(failed)?;
         }
         writer
@@ -146,6 +177,53 @@ pub fn write(header: &[&str], rows: &[Vec<Option<String>>]) -> Result<Vec<u8>, M
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_escaped_on_export_and_restored_on_import() {
+        let cells = [
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "'=already quoted",
+            "-3",
+            "+1.5",
+            "plain",
+            "a=b",
+            "",
+        ];
+        let rows = vec![cells.iter().map(|c| Some(c.to_string())).collect()];
+        let bytes = write(&["a"; 11], &rows).unwrap();
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let written: Vec<String> = ReaderBuilder::new()
+            .from_reader(text.as_bytes())
+            .records()
+            .next()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            written,
+            [
+                "'=HYPERLINK(\"http://evil\",\"x\")",
+                "'+cmd|' /C calc'!A0",
+                "'-2+3",
+                "'@SUM(A1)",
+                "'\t=1",
+                "''=already quoted",
+                "-3",
+                "+1.5",
+                "plain",
+                "a=b",
+                "",
+            ]
+        );
+        let back = read(&bytes, &ImportLimits::default()).unwrap();
+        assert_eq!(back.rows[0].cells, cells);
+    }
 
     fn read_str(text: &str) -> RawSheet {
         read(text.as_bytes(), &ImportLimits::default()).unwrap()
