@@ -5,14 +5,17 @@ packaging/scale-out.sh). Standard library only.
   failover_load.py dhis2 PORT                  a DHIS2 stand-in: answers POST /api/dataValueSets
                                                like DHIS2 2.40 and counts each submission it gets
                                                (GET /counts: {"<seq>": times received})
-  failover_load.py load OUT URLS TOKEN SECONDS CLIENTS
+  failover_load.py load OUT URLS TOKEN SECONDS CLIENTS [FIRST]
                                                POSTs aggregate submissions round robin over the
                                                comma-separated base URLS; each carries a unique
                                                sequence number as its MAL_SUSP value; writes what
-                                               each request got to OUT (JSON)
-  failover_load.py report OUT DHIS2_PORT       prints accepted, delivered, lost, duplicated, 503s
+                                               each request got to OUT (JSON); sequence numbers
+                                               start at FIRST (1)
+  failover_load.py report OUT DHIS2_PORT [FIRST]
+                                               prints accepted, delivered, lost, duplicated, 503s
                                                (requests and seconds), 5xx other than 503,
-                                               connection errors
+                                               connection errors, for the sequence numbers from
+                                               FIRST on
 """
 
 import itertools
@@ -70,9 +73,9 @@ def dhis2(port):
     ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
 
 
-def load(out, urls, token, seconds, clients):
+def load(out, urls, token, seconds, clients, first="1"):
     urls = urls.split(",")
-    seq = itertools.count(1)
+    seq = itertools.count(int(first))
     results = []
     lock = threading.Lock()
     deadline = time.time() + float(seconds)
@@ -113,10 +116,10 @@ def load(out, urls, token, seconds, clients):
         json.dump(results, f)
 
 
-def report(out, port):
+def report(out, port, first="1"):
     results = json.load(open(out))
     with urllib.request.urlopen("http://127.0.0.1:%s/counts" % port) as r:
-        counts = {int(k): v for k, v in json.load(r).items()}
+        counts = {int(k): v for k, v in json.load(r).items() if int(k) >= int(first)}
     accepted = {r["seq"] for r in results if r["status"] == 200}
     unavailable = [r for r in results if r["status"] == 503]
     seconds_503 = len({int(r["at"]) for r in unavailable})
