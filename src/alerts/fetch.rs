@@ -106,16 +106,9 @@ pub async fn fetch(
         let mut fetched_weeks: HashMap<String, BTreeSet<IsoWeek>> = HashMap::new();
         let hint = {
             let db = pool.get().await?;
-            let mut n = 0;
-            for de in &des {
-                n = n.max(
-                    analytics_cache::series(&db, &scope, de)
-                        .await
-                        .map(|v| v.len())
-                        .unwrap_or(0),
-                );
-            }
-            n
+            analytics_cache::most_series(&db, &scope, &des)
+                .await
+                .unwrap_or(0)
         };
         for (weeks, group) in groups {
             if weeks.is_empty() {

@@ -23,13 +23,14 @@ pub fn capture_url(base: &str, enrollment: &str) -> String {
     format!("{base}/dhis-web-capture/index.html#/enrollment?enrollmentId={enrollment}")
 }
 
-/// The facilities of the alert's org unit with cases that week, largest first.
+/// The facilities of the alert's org unit with at least `floor` cases that week, largest first.
 pub async fn drill_down(
     client: &Dhis2Client,
     data_element: &str,
     org_unit: &str,
     week: &str,
     level: u8,
+    floor: f64,
 ) -> Result<Value, String> {
     let week = week.parse().map_err(|e| format!("{e}"))?;
     let query = AnalyticsQuery {
@@ -41,7 +42,7 @@ pub async fn drill_down(
     let mut rows: Vec<(String, String, f64)> = grid
         .rows
         .iter()
-        .filter(|r| r.value > 0.0)
+        .filter(|r| r.value > 0.0 && r.value >= floor)
         .map(|r| {
             let name = grid.name_of(&r.ou).unwrap_or(&r.ou).to_owned();
             (r.ou.clone(), name, r.value)

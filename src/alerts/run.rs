@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use dhis2gw_detect::IsoWeek;
+use dhis2gw_detect::{IsoWeek, Method};
 use futures::StreamExt as _;
 use serde_json::{Map, Value, json};
 
@@ -176,6 +176,7 @@ pub async fn run(
     let mut known = 0;
     {
         let db = pool.get().await?;
+        let mut claims = Vec::with_capacity(alarms.len());
         for (rule, a) in &alarms {
             let enrollment = Uid::generate().to_string();
             let new = NewAlert {
@@ -204,7 +205,11 @@ pub async fn run(
                 enrollment,
                 event: Uid::generate().to_string(),
             };
-            match alerts::claim(&db, &new).await {
+            claims.push(new);
+        }
+        let claimed = alerts::claim_all(&db, &claims).await?;
+        for (((rule, a), new), result) in alarms.iter().zip(&claims).zip(claimed) {
+            match result {
                 Ok(Some(id)) => new_ids.push((id, *rule, a)),
                 Ok(None) => known += 1,
                 Err(e) => errors.push(format!("claim {} {}: {e}", new.data_element, new.org_unit)),
@@ -213,40 +218,45 @@ pub async fn run(
     }
 
     // Facility drill-down for the alerts that list facilities.
-    let drill_jobs: Vec<(i64, String, String, u8)> = new_ids
+    let drill_jobs: Vec<(i64, String, String, u8, f64)> = new_ids
         .iter()
-        .filter(|(_, _, a)| matches!(a.method.name(), "one_case" | "cluster"))
-        .map(|(id, rule, a)| {
+        .filter_map(|(id, rule, a)| {
+            let floor = facility_floor(&a.method)?;
             let level = if s.facility_level > 0 {
                 s.facility_level
             } else {
                 rule.level + 1
             };
-            (*id, rule.data_element.clone(), a.org_unit.clone(), level)
+            Some((
+                *id,
+                rule.data_element.clone(),
+                a.org_unit.clone(),
+                level,
+                floor,
+            ))
         })
         .collect();
     let drills = futures::stream::iter(drill_jobs)
-        .map(|(id, de, ou, level)| {
+        .map(|(id, de, ou, level, floor)| {
             let client = client.clone();
             let week = week.to_string();
-            async move { (id, drill_down(&client, &de, &ou, &week, level).await) }
+            async move { (id, drill_down(&client, &de, &ou, &week, level, floor).await) }
         })
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()
         .await;
     let mut drill_failed = 0;
-    {
-        let db = pool.get().await?;
-        for (id, f) in drills {
-            match f {
-                Ok(list) => alerts::set_facilities(&db, id, &list).await?,
-                Err(e) => {
-                    drill_failed += 1;
-                    errors.push(format!("facility drill-down of alert {id}: {e}"));
-                }
+    let mut facilities = Vec::with_capacity(drills.len());
+    for (id, f) in drills {
+        match f {
+            Ok(list) => facilities.push((id, list)),
+            Err(e) => {
+                drill_failed += 1;
+                errors.push(format!("facility drill-down of alert {id}: {e}"));
             }
         }
     }
+    alerts::set_facilities_all(&pool.get().await?, &facilities).await?;
 
     // Write every alert DHIS2 has not confirmed yet (this run's and earlier runs' retries).
     let due = {
@@ -312,6 +322,19 @@ pub async fn run(
         skipped: None,
         counts: into_map(counts),
     })
+}
+
+/// The facilities an alert lists, as the fewest cases a facility must have to be listed:
+/// `one_case`, every facility with a case; `cluster`, the facilities that reach the rule's
+/// threshold on their own (PRODUCT.md §6: "district ≥ N with the facilities that reach N
+/// listed"; none may, when only the district's sum reaches it). Other methods list none.
+pub fn facility_floor(method: &Method) -> Option<f64> {
+    match method {
+        Method::OneCase(_) => Some(f64::MIN_POSITIVE),
+        Method::Cluster(t) => Some(t.threshold),
+        Method::Consecutive { method, .. } => facility_floor(method),
+        _ => None,
+    }
 }
 
 fn into_map(value: Value) -> Map<String, Value> {

@@ -37,19 +37,48 @@ pub struct NewAlert {
     pub capture_url: String,
 }
 
+const CLAIM: &str = "INSERT INTO alerts (data_element, data_element_name, org_unit, org_unit_name, week, \
+   week_start, rule_id, rule_uid, rule_name, disease_code, severity, method, params, \
+   missing_policy, series, count, expected, upper_bound, score, reason, \
+   tracked_entity, enrollment, event, capture_url) \
+ VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24) \
+ ON CONFLICT (data_element, org_unit, week) DO NOTHING RETURNING id";
+
 /// Inserts the alert unless one exists for its (data element, org unit, week); its id when new.
 pub async fn claim(
     db: &impl GenericClient,
     a: &NewAlert,
 ) -> Result<Option<i64>, tokio_postgres::Error> {
+    let statement = db.prepare_cached(CLAIM).await?;
+    claim_with(db, &statement, a).await
+}
+
+/// [`claim`] for every alert, each its own transaction (one that fails leaves the others
+/// claimed), sent together on one connection: the statement is prepared once and the inserts
+/// are pipelined instead of waiting for each answer in turn.
+pub async fn claim_all(
+    db: &impl GenericClient,
+    alerts: &[NewAlert],
+) -> Result<Vec<Result<Option<i64>, tokio_postgres::Error>>, tokio_postgres::Error> {
+    let statement = db.prepare_cached(CLAIM).await?;
+    let mut out = Vec::with_capacity(alerts.len());
+    // Pipelined in slices, so that a very large run does not queue every insert at once.
+    for chunk in alerts.chunks(500) {
+        out.extend(
+            futures::future::join_all(chunk.iter().map(|a| claim_with(db, &statement, a))).await,
+        );
+    }
+    Ok(out)
+}
+
+async fn claim_with(
+    db: &impl GenericClient,
+    statement: &tokio_postgres::Statement,
+    a: &NewAlert,
+) -> Result<Option<i64>, tokio_postgres::Error> {
     let row = db
         .query_opt(
-            "INSERT INTO alerts (data_element, data_element_name, org_unit, org_unit_name, week, \
-               week_start, rule_id, rule_uid, rule_name, disease_code, severity, method, params, \
-               missing_policy, series, count, expected, upper_bound, score, reason, \
-               tracked_entity, enrollment, event, capture_url) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24) \
-             ON CONFLICT (data_element, org_unit, week) DO NOTHING RETURNING id",
+            statement,
             &[
                 &a.data_element,
                 &a.data_element_name,
@@ -79,6 +108,26 @@ pub async fn claim(
         )
         .await?;
     Ok(row.map(|r| r.get(0)))
+}
+
+/// The facility drill-down's results, sent together on one connection (pipelined).
+pub async fn set_facilities_all(
+    db: &impl GenericClient,
+    results: &[(i64, Value)],
+) -> Result<(), tokio_postgres::Error> {
+    let statement = db
+        .prepare_cached("UPDATE alerts SET facilities = $2, updated = now() WHERE id = $1")
+        .await?;
+    let statement = &statement;
+    for chunk in results.chunks(500) {
+        let updates = chunk
+            .iter()
+            .map(|(id, facilities)| async move { db.execute(statement, &[id, facilities]).await });
+        for r in futures::future::join_all(updates).await {
+            r?;
+        }
+    }
+    Ok(())
 }
 
 /// The facility drill-down's result.

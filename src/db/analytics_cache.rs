@@ -51,6 +51,23 @@ pub async fn coverage(
         .collect())
 }
 
+/// The most series stored in `scope` for any of `data_elements` (how many org units a pull
+/// of the scope will likely answer for).
+pub async fn most_series(
+    db: &impl GenericClient,
+    scope: &str,
+    data_elements: &[String],
+) -> Result<usize, tokio_postgres::Error> {
+    let row = db
+        .query_one(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM alert_history \
+             WHERE scope = $1 AND data_element = ANY($2) GROUP BY data_element) c",
+            &[&scope, &data_elements],
+        )
+        .await?;
+    Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}
+
 /// Every stored series of `data_element` in `scope`.
 pub async fn series(
     db: &impl GenericClient,

@@ -87,6 +87,15 @@ impl AnalyticsQuery {
 
     /// Splits so that no part asks for more than `max_cells` values, given the expected number
     /// of org units (known from earlier runs; 0 when unknown, then only DHIS2's answer splits).
+    /// The smallest query of the same scope: its first data element and last week.
+    fn probe(&self) -> Option<AnalyticsQuery> {
+        Some(AnalyticsQuery {
+            data_elements: vec![self.data_elements.first()?.clone()],
+            weeks: vec![*self.weeks.last()?],
+            org_units: self.org_units.clone(),
+        })
+    }
+
     pub fn fit_cells(self, max_cells: usize, org_units: usize) -> Vec<AnalyticsQuery> {
         let cells = self.data_elements.len() * self.weeks.len() * org_units;
         if org_units == 0 || cells <= max_cells.max(1) {
@@ -146,6 +155,7 @@ pub async fn fetch_weekly(
         .flat_map(|q| q.fit_cells(max_cells, expected_org_units))
         .collect();
     let mut pull = WeeklyPull::default();
+    let mut org_units = expected_org_units;
     while !pending.is_empty() {
         let batch = std::mem::take(&mut pending);
         let mut answers = futures::stream::iter(batch)
@@ -165,15 +175,50 @@ pub async fn fetch_weekly(
                     pull.grid.skipped_cells += grid.skipped_cells;
                     pull.grid.names.extend(grid.names);
                 }
-                Err(AnalyticsError::TooManyRows { message }) => match q.halves() {
-                    Some((a, b)) => pending.extend([a, b]),
-                    None => return Err(AnalyticsError::TooManyRows { message }),
-                },
+                Err(AnalyticsError::TooManyRows { message }) => {
+                    // Too large, and how many org units the scope has is not known yet (no
+                    // history): one small call (a data element, a week) tells, from its
+                    // metaData, and the query is cut to fit at once instead of halved again
+                    // and again.
+                    if org_units == 0
+                        && let Some(probe) = q.probe()
+                    {
+                        pull.calls += 1;
+                        org_units = client
+                            .analytics(&probe)
+                            .await
+                            .map(|g| org_units_named(&g, &probe))
+                            .unwrap_or(0);
+                    }
+                    let parts = q.clone().fit_cells(max_cells, org_units);
+                    if parts.len() > 1 {
+                        pending.extend(parts);
+                    } else {
+                        match q.halves() {
+                            Some((a, b)) => pending.extend([a, b]),
+                            None => return Err(AnalyticsError::TooManyRows { message }),
+                        }
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }
     }
     Ok(pull)
+}
+
+/// The org units `query`'s answer names: every item of its metaData that is none of the data
+/// elements, weeks or dimension names asked.
+fn org_units_named(grid: &AnalyticsGrid, query: &AnalyticsQuery) -> usize {
+    let weeks: Vec<String> = query.weeks.iter().map(ToString::to_string).collect();
+    grid.names
+        .keys()
+        .filter(|k| {
+            !query.data_elements.contains(k)
+                && !weeks.contains(k)
+                && !["dx", "pe", "ou", "co"].contains(&k.as_str())
+        })
+        .count()
 }
 
 #[cfg(test)]

@@ -319,7 +319,14 @@ fn values(notice: &AlertNotice, first_name: &str, sender: &str) -> HashMap<&'sta
         ),
         ("reason", notice.reason.clone()),
         ("severity", notice.severity.clone()),
-        ("facilities", notice.facilities.join(", ")),
+        (
+            "facilities",
+            if notice.facilities.is_empty() && notice.kind == AlertKind::Cluster {
+                "none reached the threshold on its own".to_string()
+            } else {
+                notice.facilities.join(", ")
+            },
+        ),
         ("facility_table", table),
         ("link", notice.capture_url.clone().unwrap_or_default()),
         ("first_name", first_name.to_string()),
