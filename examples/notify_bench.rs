@@ -4,7 +4,8 @@
 //! beside the wall time).
 //!
 //! `DHIS2GW_BENCH_DB=postgres://… DHIS2GW_BENCH_REDIS=redis://… cargo run --release --example notify_bench`
-//! (the database is migrated and its notification tables emptied).
+//! (the database is migrated and its notification tables emptied). `NOTIFY_BENCH_ONLY=email`
+//! (or `sms`, `telegram`, `end_to_end`, comma-separated) runs only those parts.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -176,8 +177,13 @@ async fn run(w: &World, alerts: i64, clock: Option<VirtualClock>) -> (u64, Durat
 
 #[tokio::main]
 async fn main() {
+    let only = std::env::var("NOTIFY_BENCH_ONLY").unwrap_or_default();
+    let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     for latency in [Duration::ZERO, Duration::from_millis(100)] {
         for channel in ["email", "sms", "telegram"] {
+            if !wanted(channel) {
+                continue;
+            }
             let w = world(None).await;
             w.smtp.set_latency(latency);
             w.sms.set_latency(latency);
@@ -192,6 +198,9 @@ async fn main() {
                 count as f64 / elapsed.as_secs_f64()
             );
         }
+    }
+    if !wanted("end_to_end") {
+        return;
     }
     let clock = VirtualClock::default();
     let w = world(Some(clock.clone())).await;

@@ -14,6 +14,8 @@ pub enum Kind {
     Bool,
     /// http(s) URL.
     Url,
+    /// http(s) URL, or empty for "not set".
+    UrlOrEmpty,
     /// `postgres://…` URL or libpq `key=value` string.
     PgUri,
     /// `redis://…`, `rediss://…` or bare `host:port`.
@@ -256,6 +258,13 @@ pub const KEYS: &[KeySpec] = &[
         "On SIGTERM, seconds in-flight requests and deliveries get to finish.",
     ),
     key(
+        "server.public_url",
+        K::UrlOrEmpty,
+        D::Str(""),
+        "The address people reach this dhis2gw at (e.g. https://gw.example.org), for links in messages: an SMS then carries the short link {public_url}/a/{alert id} to the alert's page instead of the long DHIS2 Capture link. Empty: no short links.",
+    )
+    .reloadable(),
+    key(
         "server.docs_dir",
         K::Str,
         D::Str("/usr/share/dhis2gw/docs"),
@@ -395,6 +404,13 @@ pub const KEYS: &[KeySpec] = &[
         "Send Access-Control-Allow-Credentials to the cors_origins (browser cookies or HTTP auth); an error with the origin *.",
     ),
     key(
+        "http.audit_keep_days",
+        K::Int { min: 0, max: 3650 },
+        D::Int(90),
+        "Days the request audit log (GET /api/v2/audit) keeps a request; 0 records no requests.",
+    )
+    .reloadable(),
+    key(
         "http.metrics_token",
         K::Str,
         D::Str(""),
@@ -407,7 +423,7 @@ pub const KEYS: &[KeySpec] = &[
         "auth.jwt_secret",
         K::Str,
         D::Str(""),
-        "HS256 secret for access tokens; empty generates a random one at start (tokens then die with the process).",
+        "HS256 secret for access tokens; empty uses one generated once and kept in PostgreSQL, shared by every instance (docs/authentication.md).",
     )
     .secret(),
     key(

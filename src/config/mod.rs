@@ -65,6 +65,9 @@ pub struct ServerSettings {
     pub timezone: chrono_tz::Tz,
     pub job_lease_secs: u64,
     pub shutdown_grace_secs: u64,
+    /// Where people reach this dhis2gw (`server.public_url`), for links in messages; empty when
+    /// not set.
+    pub public_url: String,
     pub docs_dir: String,
 }
 
@@ -108,6 +111,7 @@ pub struct HttpSettings {
     pub request_timeout_secs: u64,
     pub cors_origins: Vec<String>,
     pub cors_allow_credentials: bool,
+    pub audit_keep_days: u32,
     /// Bearer token for `GET /metrics` (besides admins); empty: admins only.
     pub metrics_token: String,
 }

@@ -14,6 +14,8 @@ pub fn normalize(spec: &KeySpec, raw: &Value) -> Result<Value, String> {
         Kind::Int { min, max } => int(raw, min, max),
         Kind::Bool => boolean(raw),
         Kind::Url => http_url(raw),
+        Kind::UrlOrEmpty if as_text(raw)?.trim().is_empty() => Ok(Value::from("")),
+        Kind::UrlOrEmpty => http_url(raw),
         Kind::PgUri => pg_uri(raw),
         Kind::RedisAddr => redis_addr(raw),
         Kind::Cron => cron(raw),

@@ -24,6 +24,7 @@ fn kind_text(kind: Kind) -> String {
         Kind::Int { min, max } => format!("integer {min}..{max}"),
         Kind::Bool => "bool".into(),
         Kind::Url => "URL".into(),
+        Kind::UrlOrEmpty => "URL or empty".into(),
         Kind::PgUri => "PostgreSQL URL".into(),
         Kind::RedisAddr => "Redis URL".into(),
         Kind::Cron => "cron".into(),

@@ -23,10 +23,30 @@ pub struct AlertsApi {
 const MAX_PAGE: i64 = 500;
 const STATUSES: [&str; 3] = ["open", "acknowledged", "closed"];
 
+/// One alert with its notifications counted.
+#[derive(Debug, Object)]
+pub struct AlertDetail {
+    #[oai(flatten)]
+    pub alert: Alert,
+    /// The alert's deliveries per channel (`email`, `sms`, `telegram`) and status (`queued`,
+    /// `sent`, `failed`); a pair with none is left out, so an alert not yet confirmed by DHIS2
+    /// (nothing planned yet) has an empty list.
+    pub deliveries: Vec<DeliveryCount>,
+}
+
+/// How many of the alert's deliveries are on `channel` in `status`.
+#[derive(Debug, Object)]
+pub struct DeliveryCount {
+    pub channel: String,
+    pub status: String,
+    pub count: i64,
+}
+
 #[derive(Debug, Object)]
 pub struct AlertPage {
     pub items: Vec<Alert>,
     /// Pass as `before` for the next (older) page; absent on the last page.
+    #[oai(nullable)]
     pub next_before: Option<i64>,
 }
 
@@ -69,6 +89,7 @@ impl AlertsApi {
         /// Only alerts with an id below this (the previous page's `next_before`).
         before: Query<Option<i64>>,
         /// 1 to 500; default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<i64>>,
     ) -> Result<Json<AlertPage>, ApiError> {
         let mut details = Vec::new();
@@ -129,10 +150,25 @@ impl AlertsApi {
         }))
     }
 
-    /// One alert: the evaluation behind it and its exchange with DHIS2 (admin, viewer).
+    /// One alert: the evaluation behind it, its exchange with DHIS2 and its notifications
+    /// counted per channel and status (admin, viewer).
     #[oai(path = "/api/v2/alerts/:id", method = "get")]
-    async fn get_alert(&self, _auth: ApiAuth, id: Path<i64>) -> Result<Json<Alert>, ApiError> {
-        Ok(Json(listing::get(self.state.db(), id.0).await?))
+    async fn get_alert(
+        &self,
+        _auth: ApiAuth,
+        id: Path<i64>,
+    ) -> Result<Json<AlertDetail>, ApiError> {
+        let alert = listing::get(self.state.db(), id.0).await?;
+        let deliveries = crate::notify::log::counts_for_alert(self.state.db(), id.0)
+            .await?
+            .into_iter()
+            .map(|c| DeliveryCount {
+                channel: c.channel,
+                status: c.status,
+                count: c.count,
+            })
+            .collect();
+        Ok(Json(AlertDetail { alert, deliveries }))
     }
 
     /// Acknowledges an open alert (admin); an alert already acknowledged or closed is answered

@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod aggregate;
+pub mod alert_link;
 pub mod alert_rules;
 pub mod alerts;
 pub mod allow;
+pub mod audit;
 pub mod auth;
 pub mod cors;
 pub mod data_value_sets;
@@ -66,6 +68,7 @@ type Apis = (
     users::UsersApi,
     aggregate::SubmissionApi,
     data_value_sets::DataValueSetsApi,
+    audit::AuditApi,
     logs::LogsApi,
     mappings::MappingsApi,
     jobs::JobsApi,
@@ -84,6 +87,7 @@ fn apis(state: &AppState) -> Apis {
         users::UsersApi { state: state() },
         aggregate::SubmissionApi { state: state() },
         data_value_sets::DataValueSetsApi { state: state() },
+        audit::AuditApi { state: state() },
         logs::LogsApi { state: state() },
         mappings::MappingsApi { state: state() },
         jobs::JobsApi { state: state() },
@@ -117,6 +121,11 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
         .at("/openapi.json", api.spec_endpoint())
         .nest("/swagger", swagger_ui(state))
         .nest("/admin", admin::routes(state))
+        // An SMS's short link to an alert's page (http/alert_link.rs).
+        .at(
+            "/a/:id",
+            poem::get(alert_link::alert_link).data(state.clone()),
+        )
         // The original gateway's pages (http/landing.rs, http/docs_pages.rs).
         .at("/logs-viewer", poem::get(landing::logs_viewer))
         .at(
@@ -143,6 +152,8 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
             }
             ep.call(req).await.map(IntoResponse::into_response)
         })
+        // Inside the guard: who called, for the request audit log (http/audit.rs).
+        .around(audit::note_caller)
         .around({
             // Authentication and the role policy of every /api/v2 route (http/policy.rs).
             let state = state.clone();
@@ -157,6 +168,11 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
                     StatusCode::SERVICE_UNAVAILABLE,
                 )),
             }
+        })
+        // Every /api/v2 request into the audit log, timed from here (http/audit.rs).
+        .around({
+            let state = state.clone();
+            move |ep, req| audit::record(state.clone(), ep, req)
         })
         // Outside the guard, so that a browser's preflight (OPTIONS) is answered here.
         .with(cors::CrossOrigin::new(&settings.http))

@@ -28,6 +28,8 @@ pub struct Channels {
     pub max_attempts: i32,
     /// The first retry's delay; each further one doubles it (up to 30 min).
     pub backoff_base: Duration,
+    /// `server.public_url`: SMS link to the alert's own page (`/a/{id}`) when set.
+    pub public_url: String,
 }
 
 impl Channels {
@@ -44,8 +46,16 @@ impl Channels {
             sender_name: n.smtp_from_name.clone(),
             max_attempts: n.max_attempts.max(1) as i32,
             backoff_base: Duration::from_secs(5),
+            public_url: settings.server.public_url.clone(),
         })
     }
+}
+
+/// The short link to alert `id` on dhis2gw (`{server.public_url}/a/{id}`, which `GET /a/{id}`
+/// redirects to the alert's page), when `server.public_url` is set.
+pub fn short_link(public_url: &str, id: i64) -> Option<String> {
+    let base = public_url.trim().trim_end_matches('/');
+    (!base.is_empty()).then(|| format!("{base}/a/{id}"))
 }
 
 /// What the queue should do with the job after an attempt.
@@ -102,8 +112,21 @@ pub async fn attempt(db: &Pool, channels: &Channels, id: i64) -> Result<Next, No
         },
         Channel::Sms => match &channels.sms {
             Some(sender) => {
-                let link = notice.capture_url.as_deref().unwrap_or("");
-                let text = fit(&message.sms, link, sender.max_segments());
+                // The short link to the alert's page on dhis2gw, when there is one, in place of
+                // the long Capture link.
+                let short = short_link(&channels.public_url, notice.alert_id);
+                let message = match &short {
+                    Some(link) => {
+                        let mut shortened = notice.clone();
+                        shortened.capture_url = Some(link.clone());
+                        channels
+                            .templates
+                            .render(&shortened, &first_name, &channels.sender_name)
+                    }
+                    None => message,
+                };
+                let link = short.as_deref().or(notice.capture_url.as_deref());
+                let text = fit(&message.sms, link.unwrap_or(""), sender.max_segments());
                 sender.send(&address, &text).await
             }
             None => not_configured("sms"),

@@ -198,3 +198,32 @@ pub async fn recipients(
         })
         .collect())
 }
+
+/// How many of one alert's deliveries are on one channel in one status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryCount {
+    pub channel: String,
+    pub status: String,
+    pub count: i64,
+}
+
+/// An alert's deliveries counted per channel and status (channels and statuses it has none in
+/// are left out), ordered by channel then status.
+pub async fn counts_for_alert(db: &Pool, alert_id: i64) -> Result<Vec<DeliveryCount>, NotifyError> {
+    let client = db.get().await?;
+    let rows = client
+        .query(
+            "SELECT channel, status, count(*) FROM notify_deliveries WHERE alert_id = $1
+              GROUP BY channel, status ORDER BY channel, status",
+            &[&alert_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| DeliveryCount {
+            channel: r.get(0),
+            status: r.get(1),
+            count: r.get(2),
+        })
+        .collect())
+}

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use dhis2_sim::surveillance::{ALERT_STAGE, Surveillance, disease_uid, district_uid, week_ordinal};
+use dhis2_sim::surveillance::{
+    ALERT_STAGE, Surveillance, disease_uid, district_uid, facility_uid, week_ordinal,
+};
 use dhis2_sim::{self as sim, Fault, Seed, SimConfig, SimHandle};
 use dhis2gw::alerts::run::{RunOptions, run};
 use dhis2gw::config::Settings;
@@ -162,6 +164,33 @@ async fn a_run_raises_the_expected_alerts_once_and_a_second_run_none() {
             "{r:?}"
         );
     }
+    // Cluster alerts list the facilities that reach the threshold (4) on their own, and only
+    // those: a facility with fewer cases contributed to the district's sum but is not listed.
+    let (mut listed, mut left_out) = (0, 0);
+    for r in rows.iter().filter(|r| r.0 == disease_uid(2)) {
+        let i: usize = r.1[3..].parse().unwrap();
+        let got: BTreeSet<String> =
+            r.4.as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["uid"].as_str().unwrap().to_owned())
+                .collect();
+        let mut want = BTreeSet::new();
+        for f in 0..w.data.facilities_per_district {
+            let cases = w.data.facility_cases(2, i, f, week).unwrap();
+            if cases >= 4 {
+                want.insert(facility_uid(i, f, w.data.facilities_per_district));
+            } else if cases > 0 {
+                left_out += 1;
+            }
+        }
+        listed += want.len();
+        assert_eq!(got, want, "{r:?}");
+    }
+    assert!(
+        listed > 0 && left_out > 0,
+        "the seed gives both kinds of facility: {listed} listed, {left_out} left out"
+    );
     let tes: BTreeSet<String> = w.sim.tracked_entities().into_iter().collect();
     let ours: BTreeSet<String> = rows.iter().map(|r| r.3.clone()).collect();
     assert_eq!(tes, ours);
@@ -300,7 +329,25 @@ async fn recorded_alerts_are_listed_explained_and_acknowledged() {
 
     let w = world().await;
     let want = expected(&w.data);
+    // Two configured recipients: each alert gets an email and an SMS planned when DHIS2
+    // confirms it; the newest alert's email is then marked sent.
+    let mut notifications = w.settings.notifications.clone();
+    notifications.static_recipients = vec!["email:epi@moh.test".into(), "sms:+260971000001".into()];
+    dhis2gw::notify::directory::sync_configured(&w.pool, &notifications)
+        .await
+        .unwrap();
     run(&w.pool, &w.settings, options()).await.unwrap();
+    w.pool
+        .get()
+        .await
+        .unwrap()
+        .execute(
+            "UPDATE notify_deliveries SET status = 'sent', sent_at = now()
+              WHERE channel = 'email' AND alert_id = (SELECT max(id) FROM alerts)",
+            &[],
+        )
+        .await
+        .unwrap();
     let app = TestApp::spawn_with(w.settings.clone()).await;
     let admin = create_user(&app, Role::Admin).await;
     let viewer = create_user(&app, Role::Viewer).await;
@@ -365,6 +412,40 @@ async fn recorded_alerts_are_listed_explained_and_acknowledged() {
     );
     assert_eq!(alert["dhis2_state"], "in_dhis2");
     assert!(alert["dhis2_request"].is_object(), "{alert}");
+    // Its deliveries, counted per channel and status.
+    assert_eq!(
+        alert["deliveries"],
+        serde_json::json!([
+            {"channel": "email", "status": "sent", "count": 1},
+            {"channel": "sms", "status": "queued", "count": 1},
+        ]),
+        "{alert}"
+    );
+    let other = items[1]["id"].as_i64().unwrap();
+    let (_, older) = get(&format!("/api/v2/alerts/{other}"), viewer.basic()).await;
+    assert_eq!(
+        older["deliveries"],
+        serde_json::json!([
+            {"channel": "email", "status": "queued", "count": 1},
+            {"channel": "sms", "status": "queued", "count": 1},
+        ]),
+        "{older}"
+    );
+    // The short link an SMS carries leads to the console's page of the alert, unauthenticated
+    // (the console asks who is looking).
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let short = |path: String| no_redirects.get(format!("{}{path}", app.address)).send();
+    let link = short(format!("/a/{id}")).await.unwrap();
+    assert_eq!(link.status(), 303);
+    assert_eq!(
+        link.headers()["location"].to_str().unwrap(),
+        format!("/admin/alerts/{id}")
+    );
+    let bad = short("/a/not-a-number".into()).await.unwrap();
+    assert_eq!(bad.status(), 404);
     let (status, _) = get("/api/v2/alerts/999999999", admin.basic()).await;
     assert_eq!(status, 404);
 

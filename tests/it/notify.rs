@@ -8,5 +8,7 @@ mod api;
 mod cli;
 mod delivery;
 mod directory;
+mod links;
 mod outages;
+mod reload;
 mod telegram_limits;
