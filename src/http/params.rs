@@ -58,3 +58,42 @@ impl ParseFromParameter for DateOrTime {
 pub fn text(value: Option<DateOrTime>) -> Option<String> {
     value.map(|v| v.0)
 }
+
+/// What a mapping maps, as the mapping filters take it: `de` (data element) or `ou` (org unit),
+/// in any case; empty means any. The handler reads the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingWhat(pub String);
+
+impl Type for MappingWhat {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string(de|ou)".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        let values = ["", "de", "dE", "De", "DE", "ou", "oU", "Ou", "OU"];
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            enum_items: values.iter().map(|v| serde_json::Value::from(*v)).collect(),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromParameter for MappingWhat {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(MappingWhat(value.to_owned()))
+    }
+}

@@ -6,7 +6,7 @@ mod views;
 
 pub use views::invalid;
 
-use crate::http::params::{self as query_types, DateOrTime};
+use crate::http::params::{self as query_types, DateOrTime, MappingWhat};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::multipart::Upload;
@@ -143,7 +143,7 @@ impl MappingsApi {
         _auth: ApiAuth,
         uid: Query<Option<String>>,
         code: Query<Option<String>>,
-        what: Query<Option<String>>,
+        what: Query<Option<MappingWhat>>,
         name: Query<Option<String>>,
         #[oai(name = "dataSet")] data_set: Query<Option<String>>,
         #[oai(name = "dataElement")] data_element: Query<Option<String>>,
@@ -176,7 +176,7 @@ impl MappingsApi {
         let filter: MappingFilter = ListQuery {
             uid: uid.0,
             code: code.0,
-            what: what.0,
+            what: what.0.map(|w| w.0),
             name: name.0,
             data_set: data_set.0,
             data_element: data_element.0,
@@ -316,9 +316,11 @@ impl MappingsApi {
         _auth: ApiAuth,
         source: Query<Option<String>>,
         instance_name: Query<Option<String>>,
-        what: Query<Option<String>>,
+        what: Query<Option<MappingWhat>>,
     ) -> Result<XlsxFile, ApiError> {
-        let rows = self.export_rows(source.0, instance_name.0, what.0).await?;
+        let rows = self
+            .export_rows(source.0, instance_name.0, what.0.map(|w| w.0))
+            .await?;
         let bytes = tokio::task::spawn_blocking(move || export::to_xlsx(&rows))
             .await
             .map_err(MappingError::from)??;
@@ -335,9 +337,11 @@ impl MappingsApi {
         _auth: ApiAuth,
         source: Query<Option<String>>,
         instance_name: Query<Option<String>>,
-        what: Query<Option<String>>,
+        what: Query<Option<MappingWhat>>,
     ) -> Result<CsvFile, ApiError> {
-        let rows = self.export_rows(source.0, instance_name.0, what.0).await?;
+        let rows = self
+            .export_rows(source.0, instance_name.0, what.0.map(|w| w.0))
+            .await?;
         let bytes = export::to_csv(&rows)?;
         Ok(CsvFile::Ok(Binary(bytes), attachment("dhis2_mappings.csv")))
     }
