@@ -28,7 +28,7 @@ pub struct Application {
 impl Application {
     /// Connects, applies pending migrations and binds the listener (port 0 picks a free one).
     /// Fails when the database cannot be migrated: serving an old schema would corrupt data.
-    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
         let pool = db::connect(&settings.database).context("database.uri")?;
         let applied = db::migrate::run(&pool)
             .await
@@ -36,6 +36,10 @@ impl Application {
         for name in &applied {
             tracing::info!(migration = %name, "applied migration");
         }
+        // With auth.jwt_secret empty, the secret every instance shares (auth/jwt.rs).
+        crate::auth::jwt::use_stored_secret(&pool, &mut settings.auth)
+            .await
+            .context("reading the shared JWT secret")?;
         crate::auth::bootstrap::ensure_admin(&pool, &settings.auth)
             .await
             .context("creating the first admin user")?;
@@ -84,6 +88,14 @@ impl Application {
             self.state.settings_receiver(),
         );
         self.supervise("notification deliveries", move |stop| deliverer.run(stop));
+        // The request audit log's writer: batches what the HTTP edge records (db/audit.rs).
+        if let Some(records) = self.state.audit().take_receiver() {
+            let pool = self.state.db().clone();
+            let settings = self.state.settings_receiver();
+            self.supervise("request audit writer", move |stop| {
+                db::audit::run_writer(pool, records, settings, stop)
+            });
+        }
         // The cron jobs; each firing is claimed in PostgreSQL, so every instance runs this.
         let scheduler = Scheduler::new(
             self.state.scheduler().clone(),

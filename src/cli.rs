@@ -58,6 +58,8 @@ pub enum Command {
     /// List, show, requeue and purge submission logs.
     #[command(subcommand)]
     Logs(LogsCommand),
+    /// The request audit log (every /api/v2 request), newest first.
+    Audit(crate::commands::audit::AuditArgs),
     /// Run a scheduled job once, now (recorded in the job runs as `manual`).
     #[command(subcommand)]
     RunJob(JobCommand),

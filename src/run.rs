@@ -64,6 +64,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::User(c) => with_runtime(|| commands::user::run_user(loaded.settings, c)),
         Command::Token(c) => with_runtime(|| commands::user::run_token(loaded.settings, c)),
         Command::Logs(c) => with_runtime(|| commands::logs::run(loaded.settings, c)),
+        Command::Audit(args) => with_runtime(|| commands::audit::run(loaded.settings, args)),
         Command::RunJob(c) => with_runtime(|| commands::run_job::run(loaded.settings, c)),
         Command::Jobs => with_runtime(|| commands::run_job::list(loaded.settings)),
         Command::NotifyTest(args) => {
@@ -167,7 +168,7 @@ async fn reload_on_sighup(
                 anyhow::bail!("the SIGHUP stream ended");
             },
         }
-        let new = match config::load(&cli.config_file) {
+        let mut new = match config::load(&cli.config_file) {
             Ok(loaded) => loaded.settings,
             Err(errors) => {
                 for issue in errors.0 {
@@ -177,6 +178,7 @@ async fn reload_on_sighup(
             }
         };
         let old = sender.borrow().clone();
+        crate::auth::jwt::keep_stored_secret(&old.auth, &mut new.auth);
         let changes = config::reload_diff(&old, &new);
         if changes.is_empty() {
             tracing::info!("configuration reloaded: nothing changed");

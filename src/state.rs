@@ -29,6 +29,8 @@ pub struct Inner {
     pub tasks: TaskHealth,
     /// Claims and runs scheduled jobs for this instance (the scheduler, the jobs API).
     pub scheduler: Arc<Runs>,
+    /// The request audit log's channel (http/audit.rs records, db/audit.rs writes).
+    pub audit: crate::db::audit::AuditLog,
 }
 
 impl AppState {
@@ -52,7 +54,12 @@ impl AppState {
             auth_cache: Arc::default(),
             tasks: TaskHealth::default(),
             scheduler,
+            audit: Default::default(),
         }))
+    }
+
+    pub fn audit(&self) -> &crate::db::audit::AuditLog {
+        &self.0.audit
     }
 
     /// The settings in force now (SIGHUP may replace the reloadable ones).

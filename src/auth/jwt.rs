@@ -1,6 +1,8 @@
-//! JWT access tokens: HS256 with `auth.jwt_secret` (or, when that is empty, a random secret
-//! made once per process, so tokens die with it). Short-lived; the user is re-read from the
-//! database on every request, so deactivation and role changes apply at once.
+//! JWT access tokens: HS256 with `auth.jwt_secret`, or, when that is empty, with the secret kept
+//! in PostgreSQL (`jwt_signing_key`, made once by the first instance to start), so every instance
+//! on the database accepts every other's tokens ([`use_stored_secret`], at start). Short-lived;
+//! the user is re-read from the database on every request, so deactivation and role changes
+//! apply at once.
 
 use std::sync::LazyLock;
 
@@ -28,13 +30,45 @@ pub struct Claims {
     pub jti: String,
 }
 
+/// Only for settings that never went through [`use_stored_secret`] (unit tests, one-off CLI
+/// commands): a random secret for this process.
 static PROCESS_SECRET: LazyLock<[u8; 32]> = LazyLock::new(rand::random);
 
-fn secret(settings: &AuthSettings) -> &[u8] {
+/// Marks an `auth.jwt_secret` that came from the database rather than the config (a NUL cannot
+/// be in a config value), followed by the secret in hex.
+const STORED_MARKER: &str = "\u{0}stored:";
+
+/// At start, with `auth.jwt_secret` empty: reads the database's secret (making it the first
+/// time) into `settings`, so that issuing and checking tokens use it from then on.
+pub async fn use_stored_secret(
+    pool: &deadpool_postgres::Pool,
+    settings: &mut AuthSettings,
+) -> anyhow::Result<()> {
+    if !settings.jwt_secret.is_empty() {
+        return Ok(());
+    }
+    let candidate: [u8; crate::db::jwt_secret::SECRET_BYTES] = rand::random();
+    let client = pool.get().await?;
+    let secret = crate::db::jwt_secret::load_or_create(&**client, &candidate).await?;
+    settings.jwt_secret = format!("{STORED_MARKER}{}", hex::encode(secret));
+    Ok(())
+}
+
+/// On reload: a config that still leaves `auth.jwt_secret` empty keeps the stored secret
+/// (otherwise every SIGHUP would report the key as changed).
+pub fn keep_stored_secret(old: &AuthSettings, new: &mut AuthSettings) {
+    if new.jwt_secret.is_empty() && old.jwt_secret.starts_with(STORED_MARKER) {
+        new.jwt_secret = old.jwt_secret.clone();
+    }
+}
+
+fn secret(settings: &AuthSettings) -> std::borrow::Cow<'_, [u8]> {
     if settings.jwt_secret.is_empty() {
-        PROCESS_SECRET.as_slice()
+        std::borrow::Cow::Borrowed(PROCESS_SECRET.as_slice())
+    } else if let Some(stored) = settings.jwt_secret.strip_prefix(STORED_MARKER) {
+        std::borrow::Cow::Owned(hex::decode(stored).unwrap_or_default())
     } else {
-        settings.jwt_secret.as_bytes()
+        std::borrow::Cow::Borrowed(settings.jwt_secret.as_bytes())
     }
 }
 
@@ -60,7 +94,7 @@ pub fn issue(
     let token = encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(secret(settings)),
+        &EncodingKey::from_secret(&secret(settings)),
     )
     .map_err(|e| AuthError::Internal(format!("signing a JWT: {e}")))?;
     Ok((token, exp))
@@ -74,7 +108,7 @@ pub fn verify(settings: &AuthSettings, token: &str) -> Result<Claims, AuthError>
     validation.set_required_spec_claims(&["exp", "sub", "iss"]);
     decode::<Claims>(
         token,
-        &DecodingKey::from_secret(secret(settings)),
+        &DecodingKey::from_secret(&secret(settings)),
         &validation,
     )
     .map(|data| data.claims)
@@ -108,6 +142,26 @@ mod tests {
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1] = parts[1].replacen('e', "f", 1);
         assert!(verify(&settings, &parts.join(".")).is_err());
+    }
+
+    #[test]
+    fn a_stored_secret_is_used_and_kept_across_reloads() {
+        let mut stored = Settings::defaults().auth;
+        stored.jwt_secret = format!("{STORED_MARKER}{}", hex::encode([7u8; 32]));
+        let (token, _) = issue(&stored, "abcdefghijk", "alice", "admin").unwrap();
+        let mut plain = Settings::defaults().auth;
+        plain.jwt_secret = String::from_utf8(vec![7u8; 32]).unwrap();
+        assert!(
+            verify(&plain, &token).is_ok(),
+            "the bytes are the stored ones"
+        );
+        let mut reloaded = Settings::defaults().auth;
+        keep_stored_secret(&stored, &mut reloaded);
+        assert_eq!(reloaded.jwt_secret, stored.jwt_secret);
+        let mut configured = Settings::defaults().auth;
+        configured.jwt_secret = "from-the-file".into();
+        keep_stored_secret(&stored, &mut configured);
+        assert_eq!(configured.jwt_secret, "from-the-file");
     }
 
     #[test]

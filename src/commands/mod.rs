@@ -3,6 +3,7 @@
 
 pub mod adopt;
 pub mod alert_rules;
+pub mod audit;
 pub mod detect;
 pub mod logs;
 pub mod notify_test;

@@ -3,9 +3,11 @@
 pub mod adopt;
 pub mod alert_rules;
 pub mod alerts;
+pub mod audit;
 pub mod analytics_cache;
 pub mod console_sessions;
 pub mod job_runs;
+pub mod jwt_secret;
 pub mod login_throttle;
 pub mod mappings;
 pub mod metadata;

@@ -228,7 +228,7 @@ async fn doc_index_in(dir: &str) -> Response {
         };
         pages.push((stem.to_owned(), title));
     }
-    pages.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    pages.sort_by_key(|a| a.1.to_lowercase());
     let mut body = String::from("<h1>dhis2gw documentation</h1>\n<ul>\n");
     for (stem, title) in &pages {
         body.push_str(&format!(

@@ -122,6 +122,8 @@ pub const RULES: &[Rule] = &[
     // the delivery queue at a glance (console)
     rule("GET",    "/api/v2/queue/stats",                 OPERATORS),
     rule("GET",    "/api/v2/queue",                       OPERATORS), // same answer as /queue/stats
+    // the request audit log
+    rule("GET",    "/api/v2/audit",                       ADMIN),
 ];
 
 /// The prefix every rule lives under; other paths (health, OpenAPI, swagger) are not guarded.

@@ -172,6 +172,7 @@ impl Submissions {
         let hash = submission.body_hash.clone();
         match self.0.inserter.insert(submission).await? {
             Inserted::New { id, task_id } => {
+                crate::db::audit::note_submission(id);
                 tracing::Span::current().record("submission_id", id);
                 tracing::info!(submission_id = id, %task_id, kind = kind.as_str(), "submission accepted");
                 Ok(Accepted {

@@ -1,6 +1,6 @@
 //! `POST /api/v2/dataValueSets`: a DHIS2 dataValueSet sent as it is (no mappings), checked
 //! field by field, then logged and queued like every aggregate submission (the same log row,
-//! queue and delivery to DHIS2 `POST /api/dataValueSets`). Request format: `docs/submissions.md`.
+//! queue and delivery to DHIS2 `POST /api/dataValueSets`). Described in `docs/migrating.md`.
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};

@@ -22,7 +22,10 @@ async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
     app.request(Method::OPTIONS, "/api/v2/aggregate")
         .header("Origin", origin)
         .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "authorization, content-type")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type",
+        )
         .send()
         .await
 }
@@ -39,13 +42,27 @@ async fn a_listed_origin_passes_the_preflight_and_reads_the_answer() {
     let app = app_with(&[ALLOWED, "http://localhost:3000"], true).await;
     let response = preflight(&app, ALLOWED).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "access-control-allow-origin").as_deref(), Some(ALLOWED));
-    assert_eq!(header(&response, "access-control-allow-credentials").as_deref(), Some("true"));
+    assert_eq!(
+        header(&response, "access-control-allow-origin").as_deref(),
+        Some(ALLOWED)
+    );
+    assert_eq!(
+        header(&response, "access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
     let methods = header(&response, "access-control-allow-methods").unwrap();
     assert!(methods.contains("POST"), "{methods}");
-    let headers = header(&response, "access-control-allow-headers").unwrap().to_lowercase();
-    assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
-    assert_eq!(header(&response, "access-control-max-age").as_deref(), Some("43200"));
+    let headers = header(&response, "access-control-allow-headers")
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        headers.contains("authorization") && headers.contains("content-type"),
+        "{headers}"
+    );
+    assert_eq!(
+        header(&response, "access-control-max-age").as_deref(),
+        Some("43200")
+    );
 
     // The request itself, with a token, from that origin.
     let user = create_user(&app, Role::Viewer).await;
@@ -57,7 +74,10 @@ async fn a_listed_origin_passes_the_preflight_and_reads_the_answer() {
         .send()
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "access-control-allow-origin").as_deref(), Some(ALLOWED));
+    assert_eq!(
+        header(&response, "access-control-allow-origin").as_deref(),
+        Some(ALLOWED)
+    );
     app.stop().await;
 }
 
@@ -67,7 +87,11 @@ async fn an_unlisted_origin_is_refused_before_any_handler() {
     let response = preflight(&app, REFUSED).await;
     assert_eq!(response.status(), 403);
     assert!(header(&response, "access-control-allow-origin").is_none());
-    let response = app.request(Method::GET, "/health").header("Origin", REFUSED).send().await;
+    let response = app
+        .request(Method::GET, "/health")
+        .header("Origin", REFUSED)
+        .send()
+        .await;
     assert_eq!(response.status(), 403);
     assert!(header(&response, "access-control-allow-origin").is_none());
     // A method outside the list is refused in the preflight.
@@ -89,7 +113,11 @@ async fn an_unlisted_origin_is_refused_before_any_handler() {
 async fn the_servers_own_origin_and_requests_without_one_are_not_subject_to_the_list() {
     let app = app_with(&[ALLOWED], false).await;
     let own = format!("http://127.0.0.1:{}", app.port);
-    let response = app.request(Method::GET, "/health").header("Origin", &own).send().await;
+    let response = app
+        .request(Method::GET, "/health")
+        .header("Origin", &own)
+        .send()
+        .await;
     assert_eq!(response.status(), 200);
     let response = app.get("/health").await;
     assert_eq!(response.status(), 200);
@@ -102,9 +130,16 @@ async fn the_wildcard_allows_any_origin_without_credentials() {
     let app = app_with(&["*"], false).await;
     let response = preflight(&app, REFUSED).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "access-control-allow-origin").as_deref(), Some(REFUSED));
+    assert_eq!(
+        header(&response, "access-control-allow-origin").as_deref(),
+        Some(REFUSED)
+    );
     assert!(header(&response, "access-control-allow-credentials").is_none());
-    let response = app.request(Method::GET, "/health").header("Origin", REFUSED).send().await;
+    let response = app
+        .request(Method::GET, "/health")
+        .header("Origin", REFUSED)
+        .send()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(header(&response, "access-control-allow-credentials").is_none());
     app.stop().await;
@@ -113,7 +148,11 @@ async fn the_wildcard_allows_any_origin_without_credentials() {
 #[tokio::test]
 async fn without_origins_no_cors_header_is_sent() {
     let app = app_with(&[], false).await;
-    let response = app.request(Method::GET, "/health").header("Origin", ALLOWED).send().await;
+    let response = app
+        .request(Method::GET, "/health")
+        .header("Origin", ALLOWED)
+        .send()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(header(&response, "access-control-allow-origin").is_none());
     app.stop().await;
@@ -129,9 +168,10 @@ fn the_wildcard_with_credentials_is_a_configuration_error() {
     .unwrap_err()
     .to_string();
     assert!(error.contains("http.cors_origins"), "{error}");
-    let error = dhis2gw::config::load_from_str("http:\n  cors_origins: ['portal.example.org/']\n", &env)
-        .unwrap_err()
-        .to_string();
+    let error =
+        dhis2gw::config::load_from_str("http:\n  cors_origins: ['portal.example.org/']\n", &env)
+            .unwrap_err()
+            .to_string();
     assert!(error.contains("not an origin"), "{error}");
     assert!(
         dhis2gw::config::load_from_str(

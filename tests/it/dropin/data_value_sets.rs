@@ -36,7 +36,11 @@ async fn a_data_value_set_is_logged_queued_and_delivered_as_sent() {
 
     env.run_pending_deliveries().await;
     let sent = env.sim.received_data_value_sets();
-    assert_eq!(sent, [body.clone()], "DHIS2 got the set unchanged");
+    assert_eq!(
+        sent,
+        std::slice::from_ref(&body),
+        "DHIS2 got the set unchanged"
+    );
     let log = env.log(id).await;
     assert_eq!(log["status"], "completed", "{log}");
     assert_eq!(log["imported"], 2, "{log}");
@@ -88,7 +92,12 @@ async fn a_bad_set_is_refused_naming_each_field_and_nothing_is_logged() {
     // A viewer may not submit; nobody anonymous either.
     let viewer = crate::support::pipeline::caller(&env.app, dhis2gw::auth::Role::Viewer).await;
     let response = env
-        .post(&viewer, "/api/v2/dataValueSets", &data_value_set("202401"), None)
+        .post(
+            &viewer,
+            "/api/v2/dataValueSets",
+            &data_value_set("202401"),
+            None,
+        )
         .await;
     assert_eq!(response.status(), 403);
     let response = env
@@ -106,13 +115,23 @@ async fn an_idempotency_key_gives_back_the_first_submission() {
     let env = Env::start().await;
     let body = data_value_set("202402");
     let first: Value = env
-        .post(&env.submitter, "/api/v2/dataValueSets", &body, Some("dvs-1"))
+        .post(
+            &env.submitter,
+            "/api/v2/dataValueSets",
+            &body,
+            Some("dvs-1"),
+        )
         .await
         .json()
         .await
         .unwrap();
     let again = env
-        .post(&env.submitter, "/api/v2/dataValueSets", &body, Some("dvs-1"))
+        .post(
+            &env.submitter,
+            "/api/v2/dataValueSets",
+            &body,
+            Some("dvs-1"),
+        )
         .await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.headers()["idempotent-replayed"], "true");

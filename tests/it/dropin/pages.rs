@@ -80,10 +80,16 @@ async fn operator_docs_are_rendered_escaped_and_confined_to_their_directory() {
     );
     let html = response.text().await.unwrap();
     assert!(html.contains("<h1>Installing</h1>"), "{html}");
-    assert!(html.contains("<title>Installing · dhis2gw</title>"), "{html}");
+    assert!(
+        html.contains("<title>Installing · dhis2gw</title>"),
+        "{html}"
+    );
     assert!(html.contains("href=\"/docs/configuration#keys\""), "{html}");
     assert!(html.contains("<table>"), "{html}");
-    assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"), "{html}");
+    assert!(
+        !html.contains("<script>") && html.contains("&lt;script&gt;"),
+        "{html}"
+    );
     assert!(!html.contains("javascript:"), "{html}");
     assert_eq!(app.get("/docs/install.md").await.status(), 200);
 
@@ -96,7 +102,13 @@ async fn operator_docs_are_rendered_escaped_and_confined_to_their_directory() {
 
     let missing = app.get("/docs/nothing-here").await;
     assert_eq!(missing.status(), 404);
-    assert!(missing.text().await.unwrap().contains("Documentation not found"));
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("Documentation not found")
+    );
 
     for path in [
         "/docs/../secret",
@@ -112,7 +124,10 @@ async fn operator_docs_are_rendered_escaped_and_confined_to_their_directory() {
         "/docs/%00secret",
     ] {
         let (status, body) = raw_get(&app, path).await;
-        assert!(!body.contains("SECRET-OUTSIDE"), "{path} read outside the docs: {body}");
+        assert!(
+            !body.contains("SECRET-OUTSIDE"),
+            "{path} read outside the docs: {body}"
+        );
         assert!(
             status == 404 || status == 400,
             "{path} answered {status}: {body}"
@@ -130,7 +145,10 @@ async fn without_the_docs_directory_docs_answer_a_404_page_that_says_why() {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
         let html = response.text().await.unwrap();
-        assert!(html.contains("not installed") && html.contains("server.docs_dir"), "{html}");
+        assert!(
+            html.contains("not installed") && html.contains("server.docs_dir"),
+            "{html}"
+        );
     }
     app.stop().await;
 }
@@ -172,7 +190,8 @@ async fn the_mappings_template_is_served_without_credentials_as_the_original_ser
             .contains("filename=\"dhis2_mappings_template.xlsx\"")
     );
     let bytes = response.bytes().await.unwrap();
-    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
     let first = workbook.sheet_names()[0].clone();
     let sheet = workbook.worksheet_range(&first).unwrap();
     let header: Vec<String> = sheet
@@ -186,7 +205,10 @@ async fn the_mappings_template_is_served_without_credentials_as_the_original_ser
         })
         .collect();
     for column in ["code", "what", "dataelement", "category_option_combo"] {
-        assert!(header.iter().any(|h| h == column), "{column} missing: {header:?}");
+        assert!(
+            header.iter().any(|h| h == column),
+            "{column} missing: {header:?}"
+        );
     }
     app.stop().await;
 }
@@ -197,7 +219,14 @@ async fn queue_answers_at_the_original_issue_path_with_minute_and_hour_counts() 
     let stats = env.get(&env.admin, "/api/v2/queue").await;
     assert_eq!(stats.status(), 200);
     let body: serde_json::Value = stats.json().await.unwrap();
-    for key in ["waiting", "in_flight", "retrying", "failed_last_24h", "delivered_last_minute", "delivered_last_hour"] {
+    for key in [
+        "waiting",
+        "in_flight",
+        "retrying",
+        "failed_last_24h",
+        "delivered_last_minute",
+        "delivered_last_hour",
+    ] {
         assert!(body.get(key).is_some(), "{key} missing: {body}");
     }
     // A submitter is not an operator, as for /queue/stats.
@@ -209,7 +238,12 @@ async fn queue_answers_at_the_original_issue_path_with_minute_and_hour_counts() 
     ))
     .await;
     env.run_pending_deliveries().await;
-    let body: serde_json::Value = env.get(&env.admin, "/api/v2/queue").await.json().await.unwrap();
+    let body: serde_json::Value = env
+        .get(&env.admin, "/api/v2/queue")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["delivered_last_hour"], 1, "{body}");
     env.app.stop().await;
 }
