@@ -121,7 +121,11 @@ async function detail(main, id) {
     h('details', {}, h('summary', {}, 'Request sent and DHIS2 answer'),
       h('pre', {}, pretty(a.dhis2_request)), h('pre', {}, pretty(a.dhis2_response))),
     h('h2', {}, 'Deliveries'),
-    h('p', {}, h('a', { href: `/admin/deliveries?alert_id=${a.id}` }, 'Open in Deliveries')),
+    h('p', { 'data-testid': 'delivery-counts' },
+      Array.isArray(a.deliveries) && a.deliveries.length
+        ? a.deliveries.map((c) => `${c.channel} ${c.status}: ${c.count}`).join(' · ')
+        : 'none planned yet',
+      ' · ', h('a', { href: `/admin/deliveries?alert_id=${a.id}` }, 'Open in Deliveries')),
     deliveries);
   try {
     const page = await get(`/api/v2/deliveries${query({ alert_id: a.id, limit: 500 })}`);

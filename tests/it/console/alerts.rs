@@ -150,6 +150,10 @@ async fn console_alerts_detail_acknowledge_and_deliveries_retry() {
     browser
         .wait_text("[data-testid=alert-deliveries]", "sorie@example.org")
         .await;
+    let counts = browser
+        .wait_text("[data-testid=delivery-counts]", "sms failed: 1")
+        .await;
+    assert!(counts.contains("email sent: 1"), "{counts}");
     browser.screenshot("detail").await;
     browser.click_css("[data-testid=acknowledge]").await;
     browser
