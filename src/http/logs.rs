@@ -10,9 +10,11 @@ use uuid::Uuid;
 use crate::db::submissions::LogFilter;
 use crate::domain::submission::{Kind, Status, Submission};
 use crate::http::auth::ApiAuth;
+use crate::http::params::{self, DateOrTime};
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
-use crate::submissions::logs::date_bounds;
+use crate::submissions::RequeueReport;
+use crate::submissions::logs::{MAX_FILTER_REQUEUE, NO_PAYLOAD, date_bounds};
 
 pub struct LogsApi {
     pub state: AppState,
@@ -57,6 +59,73 @@ pub struct RestartBody {
     pub status: String,
 }
 
+/// `POST /api/v2/logs/requeue`: the submissions named by `ids`, or else every one matching the
+/// filters (the same fields as `GET /api/v2/logs`; at least one is required).
+#[derive(Debug, Default, Object)]
+#[oai(deny_unknown_fields)]
+pub struct RequeueRequest {
+    /// Submission ids (a selection). With ids, the filters must be absent.
+    #[oai(nullable)]
+    pub ids: Option<Vec<i64>>,
+    #[oai(nullable)]
+    pub status: Option<String>,
+    #[oai(nullable)]
+    pub task_id: Option<String>,
+    /// The submission id.
+    #[oai(nullable)]
+    pub job_id: Option<i64>,
+    #[oai(nullable)]
+    pub submitted_at: Option<String>,
+    #[oai(nullable)]
+    pub from_date: Option<String>,
+    #[oai(nullable)]
+    pub to_date: Option<String>,
+    /// Username or user id.
+    #[oai(nullable)]
+    pub user: Option<String>,
+    #[oai(nullable)]
+    pub text: Option<String>,
+    #[oai(nullable)]
+    pub kind: Option<String>,
+    #[oai(nullable)]
+    pub source: Option<String>,
+    #[oai(nullable)]
+    pub data_set: Option<String>,
+    #[oai(nullable)]
+    pub org_unit: Option<String>,
+    /// Count only: answer what would be requeued and change nothing.
+    #[oai(default)]
+    pub dry_run: bool,
+}
+
+/// What a requeue found and did.
+#[derive(Debug, Object)]
+pub struct RequeueAnswer {
+    pub dry_run: bool,
+    /// Submissions named or matching.
+    pub matched: i64,
+    /// Requeued (with `dry_run`: that would be).
+    pub requeued: i64,
+    /// Matching submissions still owed a delivery (queued, processing, retrying): a requeue by
+    /// filter leaves them alone.
+    pub still_open: i64,
+    /// Skipped: no DHIS2 payload to send (see `no_payload_reason`).
+    pub no_payload: i64,
+    /// The ids skipped for having no payload (of a requeue; empty in a dry run).
+    pub no_payload_ids: Vec<i64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub no_payload_reason: Option<String>,
+    /// Named ids that do not exist.
+    pub not_found: Vec<i64>,
+    /// Matching rows beyond the most one request requeues (100000): send it again.
+    pub remaining: i64,
+    /// Redis refused the enqueue: the rows are queued in the log and the reconciler enqueues
+    /// them.
+    #[oai(skip_serializing_if_is_none)]
+    pub enqueue_error: Option<String>,
+    pub message: String,
+}
+
 fn bad(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_owned(),
@@ -75,7 +144,136 @@ fn parse_cursor(text: &str) -> Option<(chrono::DateTime<chrono::Utc>, i64)> {
     Some((at, id.parse().ok()?))
 }
 
+/// Whether any filter is given.
+fn has_filter(q: &LogQuery) -> bool {
+    let texts = [
+        &q.status,
+        &q.task_id,
+        &q.submitted_at,
+        &q.from_date,
+        &q.to_date,
+        &q.user,
+        &q.text,
+        &q.kind,
+        &q.source,
+        &q.data_set,
+        &q.org_unit,
+    ];
+    q.job_id.is_some()
+        || texts
+            .iter()
+            .any(|t| t.as_deref().is_some_and(|t| !t.trim().is_empty()))
+}
+
 const DATE_HELP: &str = "is not a date (YYYY-MM-DD) or an RFC 3339 time (2024-03-01T10:00:00Z)";
+
+/// The filters of the log, as `GET /api/v2/logs` and `POST /api/v2/logs/requeue` take them.
+#[derive(Debug, Default)]
+struct LogQuery {
+    status: Option<String>,
+    task_id: Option<String>,
+    job_id: Option<i64>,
+    submitted_at: Option<String>,
+    from_date: Option<String>,
+    to_date: Option<String>,
+    user: Option<String>,
+    text: Option<String>,
+    kind: Option<String>,
+    source: Option<String>,
+    data_set: Option<String>,
+    org_unit: Option<String>,
+}
+
+/// A [`LogFilter`] from the query's filters, or every bad field.
+fn log_filter(q: LogQuery, zone: chrono_tz::Tz) -> (LogFilter, Vec<FieldError>) {
+    let mut details = Vec::new();
+    // PostgreSQL text cannot hold NUL: such a filter could match nothing; refused as input.
+    for (field, value) in [
+        ("user", &q.user),
+        ("text", &q.text),
+        ("source", &q.source),
+        ("data_set", &q.data_set),
+        ("org_unit", &q.org_unit),
+    ] {
+        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+            details.push(bad(field, "must not contain a NUL character"));
+        }
+    }
+    let mut filter = LogFilter {
+        id: q.job_id,
+        user: q.user.filter(|u| !u.trim().is_empty()),
+        text: q.text.filter(|t| !t.is_empty()),
+        skip_total: false,
+        source: q
+            .source
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()),
+        data_set: q
+            .data_set
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()),
+        org_unit: q
+            .org_unit
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()),
+        ..LogFilter::default()
+    };
+    if let Some(s) = q.status.filter(|s| !s.is_empty()) {
+        match Status::parse(&s) {
+                Some(s) => filter.status = Some(s),
+                None => details.push(bad("status", format!(
+                    "{s:?} is not a status; use queued, processing, retrying, completed, completed_with_conflicts or failed"
+                ))),
+            }
+    }
+    if let Some(k) = q.kind.filter(|k| !k.is_empty()) {
+        match Kind::parse(&k) {
+            Some(k) => filter.kind = Some(k),
+            None => details.push(bad("kind", format!("{k:?} is not aggregate or tracker"))),
+        }
+    }
+    if let Some(t) = q.task_id.filter(|t| !t.is_empty()) {
+        match Uuid::parse_str(t.trim()) {
+            Ok(t) => filter.task_id = Some(t),
+            Err(_) => details.push(bad("task_id", format!("{t:?} is not a task id (a UUID)"))),
+        }
+    }
+    for (name, value) in [
+        ("submitted_at", &q.submitted_at),
+        ("from_date", &q.from_date),
+        ("to_date", &q.to_date),
+    ] {
+        let Some(text) = value.as_deref().filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let Some((start, end, is_day)) = date_bounds(text, zone) else {
+            details.push(bad(name, format!("{text:?} {DATE_HELP}")));
+            continue;
+        };
+        match name {
+            "submitted_at" if is_day => {
+                filter.from = Some(filter.from.map_or(start, |f| f.max(start)));
+                filter.until = Some(filter.until.map_or(end, |u| u.min(end)));
+            }
+            // An instant: that second.
+            "submitted_at" => {
+                filter.from = Some(start);
+                filter.until = Some(start + chrono::Duration::seconds(1));
+            }
+            "from_date" => filter.from = Some(filter.from.map_or(start, |f| f.max(start))),
+            _ => {
+                // A day includes itself; an instant includes that instant.
+                let until = if is_day {
+                    end
+                } else {
+                    end + chrono::Duration::microseconds(1)
+                };
+                filter.until = Some(filter.until.map_or(until, |u| u.min(until)));
+            }
+        }
+    }
+    (filter, details)
+}
 
 #[OpenApi(tag = "Tag::Logs")]
 impl LogsApi {
@@ -87,19 +285,22 @@ impl LogsApi {
     async fn list_logs(
         &self,
         auth: ApiAuth,
-        status: Query<Option<String>>,
+        status: Query<Option<Status>>,
+        /// A task id (UUID).
+        #[oai(validator(
+            pattern = r"^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$"
+        ))]
         task_id: Query<Option<String>>,
         /// The submission id.
         job_id: Query<Option<i64>>,
-        submitted_at: Query<Option<String>>,
-        from_date: Query<Option<String>>,
-        to_date: Query<Option<String>>,
+        submitted_at: Query<Option<DateOrTime>>,
+        from_date: Query<Option<DateOrTime>>,
+        to_date: Query<Option<DateOrTime>>,
         /// Username or user id.
         user: Query<Option<String>>,
         /// Case-insensitive text in the request, DHIS2 payload, DHIS2 response or errors.
         text: Query<Option<String>>,
-        /// `aggregate` or `tracker`.
-        kind: Query<Option<String>>,
+        kind: Query<Option<Kind>>,
         /// The source (mapping namespace), exactly.
         source: Query<Option<String>>,
         /// DHIS2 data set UID, exactly.
@@ -107,8 +308,10 @@ impl LogsApi {
         /// DHIS2 org unit UID, exactly.
         org_unit: Query<Option<String>>,
         /// 1-based; default 1.
+        #[oai(validator(minimum(value = "1")))]
         page: Query<Option<i64>>,
         /// 1 to 500; default 10.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         page_size: Query<Option<i64>>,
         /// Keyset paging, fast at any depth: the previous page's `next_cursor`. `page` is then
         /// ignored.
@@ -118,80 +321,24 @@ impl LogsApi {
         with_total: Query<Option<bool>>,
     ) -> Result<Json<LogPageBody>, ApiError> {
         let zone = self.state.settings().server.timezone;
-        let mut details = Vec::new();
-        let mut filter = LogFilter {
-            id: job_id.0,
-            user: user.0.filter(|u| !u.trim().is_empty()),
-            text: text.0.filter(|t| !t.is_empty()),
-            skip_total: with_total.0 == Some(false),
-            source: source
-                .0
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty()),
-            data_set: data_set
-                .0
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty()),
-            org_unit: org_unit
-                .0
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty()),
-            ..LogFilter::default()
-        };
-        if let Some(s) = status.0.filter(|s| !s.is_empty()) {
-            match Status::parse(&s) {
-                Some(s) => filter.status = Some(s),
-                None => details.push(bad("status", format!(
-                    "{s:?} is not a status; use queued, processing, retrying, completed, completed_with_conflicts or failed"
-                ))),
-            }
-        }
-        if let Some(k) = kind.0.filter(|k| !k.is_empty()) {
-            match Kind::parse(&k) {
-                Some(k) => filter.kind = Some(k),
-                None => details.push(bad("kind", format!("{k:?} is not aggregate or tracker"))),
-            }
-        }
-        if let Some(t) = task_id.0.filter(|t| !t.is_empty()) {
-            match Uuid::parse_str(t.trim()) {
-                Ok(t) => filter.task_id = Some(t),
-                Err(_) => details.push(bad("task_id", format!("{t:?} is not a task id (a UUID)"))),
-            }
-        }
-        for (name, value) in [
-            ("submitted_at", &submitted_at.0),
-            ("from_date", &from_date.0),
-            ("to_date", &to_date.0),
-        ] {
-            let Some(text) = value.as_deref().filter(|t| !t.is_empty()) else {
-                continue;
-            };
-            let Some((start, end, is_day)) = date_bounds(text, zone) else {
-                details.push(bad(name, format!("{text:?} {DATE_HELP}")));
-                continue;
-            };
-            match name {
-                "submitted_at" if is_day => {
-                    filter.from = Some(filter.from.map_or(start, |f| f.max(start)));
-                    filter.until = Some(filter.until.map_or(end, |u| u.min(end)));
-                }
-                // An instant: that second.
-                "submitted_at" => {
-                    filter.from = Some(start);
-                    filter.until = Some(start + chrono::Duration::seconds(1));
-                }
-                "from_date" => filter.from = Some(filter.from.map_or(start, |f| f.max(start))),
-                _ => {
-                    // A day includes itself; an instant includes that instant.
-                    let until = if is_day {
-                        end
-                    } else {
-                        end + chrono::Duration::microseconds(1)
-                    };
-                    filter.until = Some(filter.until.map_or(until, |u| u.min(until)));
-                }
-            }
-        }
+        let (mut filter, mut details) = log_filter(
+            LogQuery {
+                status: status.0.map(|s| s.as_str().to_owned()),
+                task_id: task_id.0,
+                job_id: job_id.0,
+                submitted_at: params::text(submitted_at.0),
+                from_date: params::text(from_date.0),
+                to_date: params::text(to_date.0),
+                user: user.0,
+                text: text.0,
+                kind: kind.0.map(|k| k.as_str().to_owned()),
+                source: source.0,
+                data_set: data_set.0,
+                org_unit: org_unit.0,
+            },
+            zone,
+        );
+        filter.skip_total = with_total.0 == Some(false);
         if let Some(text) = cursor.0.as_deref().filter(|c| !c.is_empty()) {
             match parse_cursor(text) {
                 Some(position) => filter.after = Some(position),
@@ -268,9 +415,10 @@ impl LogsApi {
     async fn purge_logs(
         &self,
         _auth: ApiAuth,
-        date: Query<Option<String>>,
+        /// Required: RFC 3339, or `YYYY-MM-DD`.
+        date: Query<DateOrTime>,
     ) -> Result<Json<PurgeBody>, ApiError> {
-        let Some(text) = date.0.filter(|d| !d.trim().is_empty()) else {
+        let Some(text) = Some(date.0.0).filter(|d| !d.trim().is_empty()) else {
             return Err(ApiError::bad_request(
                 "missing 'date' query parameter",
                 vec![bad("date", "is required")],
@@ -288,6 +436,137 @@ impl LogsApi {
             message: format!("Deleted {deleted} logs older than {}", before.to_rfc3339()),
             deleted,
             kept_open,
+        }))
+    }
+
+    /// Requeue many submissions (admin): the `ids` given, or every settled submission matching
+    /// the filters (at most 100000 per request; rows still owed a delivery are left alone).
+    /// Submissions without a DHIS2 payload to send (rows adopted from the original database)
+    /// are never requeued: they are counted and listed in `no_payload_ids`. `dry_run` counts
+    /// without changing anything (the console's confirmation).
+    #[oai(path = "/api/v2/logs/requeue", method = "post")]
+    async fn requeue_many(
+        &self,
+        auth: ApiAuth,
+        body: Json<RequeueRequest>,
+    ) -> Result<Json<RequeueAnswer>, ApiError> {
+        let b = body.0;
+        let query = LogQuery {
+            status: b.status,
+            task_id: b.task_id,
+            job_id: b.job_id,
+            submitted_at: b.submitted_at,
+            from_date: b.from_date,
+            to_date: b.to_date,
+            user: b.user,
+            text: b.text,
+            kind: b.kind,
+            source: b.source,
+            data_set: b.data_set,
+            org_unit: b.org_unit,
+        };
+        let reason = |n: usize| (n > 0).then(|| NO_PAYLOAD.to_owned());
+        let submissions = self.state.submissions();
+        if let Some(ids) = b.ids {
+            let mut details = Vec::new();
+            if ids.is_empty() {
+                details.push(bad("ids", "must list at least one submission id"));
+            }
+            if ids.len() > MAX_FILTER_REQUEUE as usize {
+                details.push(bad("ids", format!("at most {MAX_FILTER_REQUEUE} ids")));
+            }
+            if has_filter(&query) {
+                details.push(bad("ids", "give either ids or filters, not both"));
+            }
+            if !details.is_empty() {
+                return Err(ApiError::bad_request("invalid requeue", details));
+            }
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            let (report, requeued) = if b.dry_run {
+                let found = submissions.existing(&unique).await?;
+                let skipped = submissions.without_payload(&unique).await?;
+                let n = found.len() - skipped.len();
+                let not_found = unique
+                    .iter()
+                    .filter(|i| !found.contains(i))
+                    .copied()
+                    .collect();
+                let report = RequeueReport {
+                    not_found,
+                    no_payload: skipped,
+                    ..RequeueReport::default()
+                };
+                (report, n as i64)
+            } else {
+                let report = submissions.requeue_many(Some(&auth.0), &unique).await?;
+                let n = report.requeued.len() as i64;
+                (report, n)
+            };
+            let matched = (unique.len() - report.not_found.len()) as i64;
+            return Ok(Json(RequeueAnswer {
+                message: format!(
+                    "{} {requeued} of {matched} submission(s)",
+                    if b.dry_run {
+                        "Would requeue"
+                    } else {
+                        "Requeued"
+                    }
+                ),
+                dry_run: b.dry_run,
+                matched,
+                requeued,
+                still_open: 0,
+                no_payload: report.no_payload.len() as i64,
+                no_payload_reason: reason(report.no_payload.len()),
+                no_payload_ids: if b.dry_run { vec![] } else { report.no_payload },
+                not_found: report.not_found,
+                remaining: 0,
+                enqueue_error: report.enqueue_error,
+            }));
+        }
+        if !has_filter(&query) {
+            return Err(ApiError::bad_request(
+                "invalid requeue",
+                vec![bad(
+                    "ids",
+                    "give ids or at least one filter (requeueing the whole log is not offered)",
+                )],
+            ));
+        }
+        let zone = self.state.settings().server.timezone;
+        let (filter, details) = log_filter(query, zone);
+        if !details.is_empty() {
+            return Err(ApiError::bad_request("invalid log filters", details));
+        }
+        let found = submissions
+            .requeue_matching(Some(&auth.0), filter, b.dry_run)
+            .await?;
+        let (requeued, skipped_ids, enqueue_error) = match found.report {
+            Some(r) => (r.requeued.len() as i64, r.no_payload, r.enqueue_error),
+            None => (found.to_requeue.min(MAX_FILTER_REQUEUE), vec![], None),
+        };
+        Ok(Json(RequeueAnswer {
+            message: format!(
+                "{} {requeued} of {} matching submission(s)",
+                if b.dry_run {
+                    "Would requeue"
+                } else {
+                    "Requeued"
+                },
+                found.matched
+            ),
+            dry_run: b.dry_run,
+            matched: found.matched,
+            requeued,
+            still_open: found.still_open,
+            no_payload: found.no_payload,
+            no_payload_reason: reason(found.no_payload as usize),
+            no_payload_ids: skipped_ids,
+            not_found: vec![],
+            remaining: (found.to_requeue - MAX_FILTER_REQUEUE).max(0),
+            enqueue_error,
         }))
     }
 

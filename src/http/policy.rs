@@ -74,6 +74,8 @@ pub const RULES: &[Rule] = &[
     rule("POST",   "/api/v2/users/{uid}/password",        ANY_ROLE), // own, or any as admin
     rule("POST",   "/api/v2/users/getToken",              ANY_ROLE),
     rule("POST",   "/api/v2/users/refreshToken",          ANY_ROLE),
+    rule("GET",    "/api/v2/users/{uid}/tokens",          ADMIN),
+    rule("DELETE", "/api/v2/users/{uid}/tokens/{token_id}", ADMIN),
     // submissions (pre-filled from the original's routes; owners adjust)
     rule("POST",   "/api/v2/aggregate",                   SUBMITTERS),
     rule("POST",   "/api/v2/tracker",                     SUBMITTERS),
@@ -87,6 +89,7 @@ pub const RULES: &[Rule] = &[
     rule("DELETE", "/api/v2/logs/{id}",                   ADMIN),
     rule("DELETE", "/api/v2/logs/purge",                  ADMIN),
     rule("POST",   "/api/v2/logs/{id}/restart",           SUBMITTERS), // own, or any as admin
+    rule("POST",   "/api/v2/logs/requeue",                ADMIN),
     // mappings
     rule("GET",    "/api/v2/mappings",                    READERS),
     rule("POST",   "/api/v2/mappings",                    ADMIN),

@@ -11,6 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use crate::auth::accounts::{self, NewAccount};
 use crate::auth::api_tokens::{self, IssuedToken};
 use crate::auth::{AuthError, Role};
+use crate::db::tokens;
 use crate::db::users::{UserChanges, UserFilter, UserRow};
 use crate::http::auth::ApiAuth;
 use crate::http::{ApiError, FieldError, Tag};
@@ -28,11 +29,13 @@ pub struct UserView {
     pub username: String,
     pub firstname: String,
     pub lastname: String,
+    #[oai(nullable)]
     pub email: Option<String>,
     pub telephone: String,
     /// `admin`, `submitter` or `viewer`.
     pub role: String,
     pub is_active: bool,
+    #[oai(nullable)]
     pub last_login: Option<DateTime<Utc>>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
@@ -61,41 +64,61 @@ impl From<UserRow> for UserView {
 /// anything else `viewer`.
 #[derive(Object)]
 pub struct CreateUserBody {
+    /// 1 to 150 letters, digits and `. _ @ + -`.
     pub username: String,
-    /// At least 8 characters.
+    /// 8 to 1024 characters.
     #[oai(write_only)]
     pub password: String,
+    #[oai(nullable)]
     pub firstname: Option<String>,
     #[oai(rename = "firstName")]
+    #[oai(nullable)]
     pub first_name: Option<String>,
+    #[oai(nullable)]
     pub lastname: Option<String>,
     #[oai(rename = "lastName")]
+    #[oai(nullable)]
     pub last_name: Option<String>,
+    #[oai(nullable)]
     pub email: Option<String>,
+    #[oai(nullable)]
     pub telephone: Option<String>,
+    #[oai(nullable)]
     pub role: Option<Role>,
+    #[oai(nullable)]
     pub is_active: Option<bool>,
     #[oai(rename = "isActive")]
+    #[oai(nullable)]
     pub is_active_camel: Option<bool>,
     #[oai(rename = "isAdminUser")]
+    #[oai(nullable)]
     pub is_admin_user: Option<bool>,
 }
 
 /// Fields to change; absent fields stay as they are (`email: null` clears the email).
 #[derive(Object)]
 pub struct UpdateUserBody {
+    #[oai(nullable)]
     pub username: Option<String>,
+    #[oai(nullable)]
     pub firstname: Option<String>,
     #[oai(rename = "firstName")]
+    #[oai(nullable)]
     pub first_name: Option<String>,
+    #[oai(nullable)]
     pub lastname: Option<String>,
     #[oai(rename = "lastName")]
+    #[oai(nullable)]
     pub last_name: Option<String>,
     pub email: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub telephone: Option<String>,
+    #[oai(nullable)]
     pub role: Option<Role>,
+    #[oai(nullable)]
     pub is_active: Option<bool>,
     #[oai(rename = "isActive")]
+    #[oai(nullable)]
     pub is_active_camel: Option<bool>,
 }
 
@@ -103,8 +126,9 @@ pub struct UpdateUserBody {
 #[derive(Object)]
 pub struct PasswordBody {
     #[oai(write_only)]
+    #[oai(nullable)]
     pub old_password: Option<String>,
-    /// At least 8 characters.
+    /// 8 to 1024 characters.
     #[oai(write_only)]
     pub new_password: String,
 }
@@ -135,7 +159,28 @@ pub struct TokenBody {
     /// 40 hexadecimal characters.
     pub token: String,
     /// When the token stops working (`auth.api_token_ttl_days` from now).
+    #[oai(nullable)]
     pub expires: Option<DateTime<Utc>>,
+}
+
+/// One of a user's API tokens (never the token itself: only its digest is stored).
+#[derive(Object)]
+pub struct ApiTokenView {
+    pub id: i64,
+    /// False once revoked or replaced.
+    pub is_active: bool,
+    #[oai(nullable)]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+}
+
+/// A user's API tokens, newest first.
+#[derive(Object)]
+pub struct ApiTokenList {
+    pub username: String,
+    pub items: Vec<ApiTokenView>,
 }
 
 /// One page of users, newest first.
@@ -234,7 +279,11 @@ impl UsersApi {
         is_active: Query<Option<bool>>,
         role: Query<Option<Role>>,
         is_admin: Query<Option<bool>>,
+        /// 1-based; default 1.
+        #[oai(validator(minimum(value = "1"), maximum(value = "4294967295")))]
         page: Query<Option<u32>>,
+        /// 1 to 100.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         page_size: Query<Option<u32>>,
     ) -> Result<Json<UserPage>, ApiError> {
         let page = page.0.unwrap_or(1);
@@ -385,6 +434,66 @@ impl UsersApi {
         let issued = api_tokens::rotate(self.state.db(), auth.0.user_id, days).await?;
         self.state.auth_cache().invalidate();
         Ok(token_body("Token refreshed successfully", issued))
+    }
+
+    /// A user's API tokens, newest first, live and revoked (admin). 404 `User not found`.
+    #[oai(path = "/api/v2/users/:uid/tokens", method = "get")]
+    async fn list_user_tokens(
+        &self,
+        _auth: ApiAuth,
+        uid: Path<String>,
+    ) -> Result<Json<ApiTokenList>, ApiError> {
+        let user = accounts::by_uid(self.state.db(), &uid.0).await?;
+        let db = self.state.db().get().await.map_err(AuthError::from)?;
+        let tokens = tokens::list_api_tokens(&db, Some(user.id))
+            .await
+            .map_err(AuthError::from)?;
+        Ok(Json(ApiTokenList {
+            username: user.username,
+            items: tokens
+                .into_iter()
+                .map(|t| ApiTokenView {
+                    id: t.id,
+                    is_active: t.is_active,
+                    expires_at: t.expires_at,
+                    last_used_at: t.last_used_at,
+                    created: t.created,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Revoke one of a user's API tokens (admin): it stops working at once. Revoking a token
+    /// already revoked answers the same. 404 when the user or that user's token does not exist.
+    #[oai(path = "/api/v2/users/:uid/tokens/:token_id", method = "delete")]
+    async fn revoke_user_token(
+        &self,
+        _auth: ApiAuth,
+        uid: Path<String>,
+        token_id: Path<i64>,
+    ) -> Result<Json<Message>, ApiError> {
+        let user = accounts::by_uid(self.state.db(), &uid.0).await?;
+        let db = self.state.db().get().await.map_err(AuthError::from)?;
+        let was_active = tokens::deactivate_user_api_token(&db, user.id, token_id.0)
+            .await
+            .map_err(AuthError::from)?
+            .ok_or_else(|| {
+                AuthError::NotFound(format!("{} has no API token {}", user.username, token_id.0))
+            })?;
+        self.state.auth_cache().invalidate();
+        if was_active {
+            tracing::info!(user = %user.username, token_id = token_id.0, "API token revoked");
+        }
+        Ok(Json(Message {
+            message: if was_active {
+                format!("Token {} of {} revoked", token_id.0, user.username)
+            } else {
+                format!(
+                    "Token {} of {} was already revoked",
+                    token_id.0, user.username
+                )
+            },
+        }))
     }
 
     /// The caller's own account.
