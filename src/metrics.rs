@@ -103,6 +103,10 @@ fn describe() {
         "dhis2gw_job_runs_total",
         "Scheduled job runs finished, by job and outcome (ok, skipped, failed)."
     );
+    describe_gauge!(
+        "dhis2gw_job_last_success_timestamp_seconds",
+        "When each scheduled job last finished with outcome ok (Unix time), from job_runs when scraped: the same on every instance."
+    );
     describe_counter!(
         "dhis2gw_alerts_total",
         "Outbreak alerts: raised by a run, confirmed in DHIS2, or failed to write there (outcome)."
@@ -355,6 +359,8 @@ pub struct Sample {
     pub pg_pool: Option<deadpool_postgres::Status>,
     /// connected, configured.
     pub redis_clients: (usize, usize),
+    /// Each scheduled job's last successful run (Unix seconds), from `job_runs`.
+    pub last_ok: Vec<(String, f64)>,
 }
 
 pub fn record_sample(sample: &Sample) {
@@ -379,6 +385,9 @@ pub fn record_sample(sample: &Sample) {
         gauge!("dhis2gw_postgres_pool_connections", "state" => "idle").set(s.available as f64);
         gauge!("dhis2gw_postgres_pool_connections", "state" => "max").set(s.max_size as f64);
         gauge!("dhis2gw_postgres_pool_connections", "state" => "waiting").set(s.waiting as f64);
+    }
+    for (job, at) in &sample.last_ok {
+        gauge!("dhis2gw_job_last_success_timestamp_seconds", "job" => job.clone()).set(*at);
     }
     let (connected, configured) = sample.redis_clients;
     gauge!("dhis2gw_redis_connections", "state" => "connected").set(connected as f64);

@@ -88,6 +88,18 @@ async fn sample(state: &AppState) -> Sample {
         },
         Err(_) => None,
     };
+    let last_ok = match state.db().get().await {
+        Ok(db) => db
+            .query(
+                "SELECT job, extract(epoch FROM max(finished_at))::float8 FROM job_runs \
+                 WHERE outcome = 'ok' GROUP BY job",
+                &[],
+            )
+            .await
+            .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let redis = state.redis();
     let clients = redis.pool.clients();
     let connected = clients.iter().filter(|c| c.is_connected()).count()
@@ -97,6 +109,7 @@ async fn sample(state: &AppState) -> Sample {
         log,
         pg_pool: Some(state.db().status()),
         redis_clients: (connected, clients.len() + 1),
+        last_ok,
     }
 }
 

@@ -45,7 +45,25 @@ async fn scrape(env: &Env, authorization: &str) -> String {
 async fn the_series_move_when_a_submission_is_refused_accepted_and_delivered() {
     let env = Env::start_with(|s| s.http.metrics_token = TOKEN.into()).await;
     let bearer = format!("Bearer {TOKEN}");
+    crate::support::users::sql(&env.app)
+        .await
+        .execute(
+            "INSERT INTO job_runs (job, scheduled_for, trigger, instance, started_at, finished_at, outcome) \
+             VALUES ('sync', '2026-01-01T00:00:00Z', 'manual', 'test', '2026-01-01T00:00:00Z', '2026-01-01T00:00:10Z', 'ok')",
+            &[],
+        )
+        .await
+        .unwrap();
     let before = scrape(&env, &bearer).await;
+    assert_eq!(
+        sample(
+            &before,
+            "dhis2gw_job_last_success_timestamp_seconds",
+            &[("job", "sync")]
+        ),
+        Some(1767225610.0),
+        "{before}"
+    );
     let of =
         |text: &str, name: &str, labels: &[(&str, &str)]| sample(text, name, labels).unwrap_or(0.0);
     let accepted = [("kind", "aggregate")];
