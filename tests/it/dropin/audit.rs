@@ -123,3 +123,43 @@ async fn with_audit_keep_days_zero_nothing_is_recorded() {
     assert_eq!(page["items"], json!([]));
     env.app.stop().await;
 }
+
+#[tokio::test]
+async fn rows_older_than_audit_keep_days_are_purged() {
+    let settings = crate::support::test_settings().await;
+    let (client, conn) = tokio_postgres::connect(&settings.database.uri, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for days in [100, 10] {
+        client
+            .execute(
+                "INSERT INTO request_audit (at, method, route, status, duration_us) \
+                 VALUES (now() - make_interval(days => $1), 'GET', '/api/v2/logs', 200, 1000)",
+                &[&days],
+            )
+            .await
+            .unwrap();
+    }
+    // The writer purges when it starts, then every hour (http.audit_keep_days = 90).
+    let app = crate::support::TestApp::spawn_with(settings).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ages: Vec<i32> = client
+            .query(
+                "SELECT extract(day FROM now() - at)::int FROM request_audit ORDER BY at",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if ages == [10] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not purged: {ages:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.stop().await;
+}
