@@ -7,7 +7,7 @@
 # long they lasted. The script fails if any scenario lost a submission, delivered one twice
 # beyond the calls in flight at a kill, or answered a 5xx other than 503.
 #
-#   packaging/faults.sh                       # every scenario (about 4 minutes)
+#   packaging/faults.sh                       # every scenario (about 5 minutes)
 #   packaging/faults.sh redis_flushall pg_restart   # some of them
 #
 # Knobs: FAULTS_SECONDS (12), FAULTS_CLIENTS (4), FAULTS_DIR (target/faults). Ports: PostgreSQL

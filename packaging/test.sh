@@ -46,6 +46,12 @@ echo "== cargo deny check licenses bans sources"
 command -v cargo-deny >/dev/null 2>&1 || cargo install --locked cargo-deny
 cargo deny --offline check licenses bans sources
 
+# packaging/faults.sh (Redis, PostgreSQL, kill -9, SIGTERM, SIGHUP under load; its own services
+# and daemon, about 5 minutes) is not run here yet either: its statement-timeout scenario still
+# gets some 500s ("current transaction is aborted", docs/reliability.md), which fail it. It
+# joins this script once that is fixed.
+
 # packaging/schemathesis.sh (property-based API testing against /openapi.json) is not run here
-# yet: it still finds the failures listed in docs/hostile-input.md, and the suite must pass. It
-# joins this script once they are fixed.
+# yet: it still finds the schema-valid requests refused and the string coercions listed under
+# "Still failing" in docs/hostile-input.md, and the suite must pass. It joins this script once
+# they are fixed (it takes about 90 seconds for the three roles).
