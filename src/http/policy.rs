@@ -136,24 +136,32 @@ pub fn is_guarded(path: &str) -> bool {
     path == GUARDED_PREFIX || path.starts_with("/api/v2/")
 }
 
-/// Whether a request path fits a template; returns, per segment, whether it matched a literal
-/// (used to prefer `/logs/purge` over `/logs/{id}`).
-fn fit(template: &str, path: &str) -> Option<Vec<bool>> {
-    let t: Vec<&str> = template.split('/').collect();
-    let p: Vec<&str> = path.split('/').collect();
-    if t.len() != p.len() {
-        return None;
-    }
-    t.iter()
-        .zip(&p)
-        .map(|(t, p)| {
-            if t.starts_with('{') && t.ends_with('}') {
-                (!p.is_empty()).then_some(false)
-            } else {
-                (t == p).then_some(true)
+/// Whether a request path fits a template; returns a score with one bit per segment, the first
+/// segment highest, set where a literal matched (so `/logs/purge` beats `/logs/{id}`). Runs
+/// twice per API request (the guard, the audit log), so it allocates nothing.
+fn fit(template: &str, path: &str) -> Option<u64> {
+    let mut t = template.split('/');
+    let mut p = path.split('/');
+    let mut score = 0u64;
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(score),
+            (Some(t), Some(p)) => {
+                let literal = if t.starts_with('{') && t.ends_with('}') {
+                    if p.is_empty() {
+                        return None;
+                    }
+                    false
+                } else if t == p {
+                    true
+                } else {
+                    return None;
+                };
+                score = (score << 1) | u64::from(literal);
             }
-        })
-        .collect()
+            _ => return None,
+        }
+    }
 }
 
 /// The rule for a request (method, concrete path); the most literal template wins.
