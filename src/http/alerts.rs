@@ -12,6 +12,7 @@ use crate::alerts::listing;
 use crate::db::alerts::AlertFilter;
 use crate::domain::alert::Alert;
 use crate::http::auth::ApiAuth;
+use crate::http::params::{AlertStatuses, Choice};
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
 
@@ -78,7 +79,7 @@ impl AlertsApi {
         &self,
         _auth: ApiAuth,
         /// `open`, `acknowledged` or `closed`.
-        status: Query<Option<String>>,
+        status: Query<Option<Choice<AlertStatuses>>>,
         /// The disease's DHIS2 data element UID.
         data_element: Query<Option<String>>,
         /// The disease code (the original's `nmc_diagnosis`).
@@ -93,7 +94,7 @@ impl AlertsApi {
         limit: Query<Option<i64>>,
     ) -> Result<Json<AlertPage>, ApiError> {
         let mut details = Vec::new();
-        let status = status.0.filter(|s| !s.is_empty());
+        let status = status.0.map(|s| s.0).filter(|s| !s.is_empty());
         if let Some(s) = &status
             && !STATUSES.contains(&s.as_str())
         {
