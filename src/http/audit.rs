@@ -138,6 +138,7 @@ impl AuditApi {
         /// Exact route template, e.g. `/api/v2/aggregate`.
         route: Query<Option<String>>,
         /// HTTP status, e.g. 401.
+        #[oai(validator(minimum(value = "-32768"), maximum(value = "32767")))]
         status: Query<Option<i16>>,
         submission_id: Query<Option<i64>>,
         /// From this instant (RFC 3339), included.
@@ -146,6 +147,8 @@ impl AuditApi {
         to: Query<Option<DateTime<Utc>>>,
         /// `next_before` of the previous page.
         before: Query<Option<i64>>,
+        /// 1 to 500; default 100.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<i64>>,
     ) -> Result<Json<AuditPage>, ApiError> {
         let limit = limit.0.unwrap_or(100);

@@ -6,7 +6,6 @@ mod views;
 
 pub use views::invalid;
 
-use crate::http::params::{self as query_types, DateOrTime, MappingWhat};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::multipart::Upload;
@@ -14,6 +13,7 @@ use poem_openapi::{ApiResponse, Multipart, OpenApi};
 
 use crate::db::mappings::MappingFilter;
 use crate::http::auth::ApiAuth;
+use crate::http::params::{self as query_types, DateOrTime, MappingWhat};
 use crate::http::{ApiError, Tag};
 use crate::mappings::{
     FileKind, ImportLimits, ImportOptions, MappingError, export, import, service,
