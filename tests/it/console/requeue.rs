@@ -143,10 +143,19 @@ async fn requeue_by_filter_counts_first_then_requeues_and_skips_rows_without_a_p
         json!({"ids": []}),
         json!({"status": "lost"}),
         json!({"from_date": "yesterday"}),
+        json!({"text": "a\u{0}b"}),
     ] {
         let (status, answer) = requeue(&env, &admin, body.clone()).await;
         assert_eq!(status, 400, "{body} -> {answer}");
     }
+    // The list shares the filters, and refuses the same NUL.
+    let (status, answer) = env
+        .app
+        .request(Method::GET, "/api/v2/logs?text=a%00b")
+        .auth(&admin)
+        .status_and_json()
+        .await;
+    assert_eq!(status, 400, "{answer}");
 }
 
 #[tokio::test]
