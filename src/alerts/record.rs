@@ -163,11 +163,13 @@ pub async fn write_alert(
     s: &AlertsSettings,
     mode: TrackerMode,
     a: &Alert,
+    reserved: Option<String>,
 ) -> Result<Written, anyhow::Error> {
     let db = pool.get().await?;
-    let number = match &a.alert_number {
-        Some(n) => n.clone(),
-        None => {
+    let number = match (&a.alert_number, reserved) {
+        (Some(n), _) => n.clone(),
+        (None, Some(n)) => alerts::set_alert_number(&db, a.id, &n).await?,
+        (None, None) => {
             let generated = match client
                 .generate_attribute_value(&s.dhis2_attribute_alert_number)
                 .await

@@ -265,10 +265,35 @@ pub async fn run(
     };
     let mode = TrackerMode::from_settings(&settings.api);
     let alerts_settings = std::sync::Arc::new(s.clone());
-    let results = futures::stream::iter(due)
+    // Alert numbers for the alerts without one, reserved in one call where DHIS2 allows it
+    // (one `generate` call per alert otherwise, in `write_alert`).
+    let mut reserved = reserve_numbers(
+        &client,
+        &s.dhis2_attribute_alert_number,
+        due.iter().filter(|a| a.alert_number.is_none()).count(),
+    )
+    .await
+    .into_iter();
+    let due: Vec<_> = due
+        .into_iter()
         .map(|a| {
+            let number = if a.alert_number.is_none() {
+                reserved.next()
+            } else {
+                None
+            };
+            (a, number)
+        })
+        .collect();
+    let results = futures::stream::iter(due)
+        .map(|(a, number)| {
             let (pool, client, s) = (pool.clone(), client.clone(), alerts_settings.clone());
-            async move { (a.id, write_alert(&pool, &client, &s, mode, &a).await) }
+            async move {
+                (
+                    a.id,
+                    write_alert(&pool, &client, &s, mode, &a, number).await,
+                )
+            }
         })
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()
@@ -322,6 +347,28 @@ pub async fn run(
         skipped: None,
         counts: into_map(counts),
     })
+}
+
+/// `n` alert numbers from the attribute's `generateAndReserve` (in calls of at most 1 000); none
+/// when the attribute is not set, DHIS2 refuses or fails (each alert then asks `generate`).
+async fn reserve_numbers(client: &Dhis2Client, attribute: &str, n: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(n);
+    if attribute.is_empty() {
+        return out;
+    }
+    while out.len() < n {
+        let want = (n - out.len()).min(1000);
+        match client.reserve_attribute_values(attribute, want).await {
+            Ok(Some(values)) if !values.is_empty() => out.extend(values),
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!("alert numbers not reserved, generated one by one: {e}");
+                break;
+            }
+        }
+    }
+    out.truncate(n);
+    out
 }
 
 /// The facilities an alert lists, as the fewest cases a facility must have to be listed:

@@ -37,6 +37,35 @@ impl Dhis2Client {
         }
     }
 
+    /// `GET /api/trackedEntityAttributes/{uid}/generateAndReserve?numberToReserve=n`: the next
+    /// `n` values of an attribute with a generation pattern, in one call. `Ok(None)` when DHIS2
+    /// refuses (a 4xx other than 401/403: no pattern, or a DHIS2 without the endpoint).
+    #[tracing::instrument(name = "dhis2.reserve_attribute", skip(self))]
+    pub async fn reserve_attribute_values(
+        &self,
+        attribute: &str,
+        n: usize,
+    ) -> Result<Option<Vec<String>>, Dhis2Error> {
+        let path =
+            format!("trackedEntityAttributes/{attribute}/generateAndReserve?numberToReserve={n}");
+        match self.get_json(&path).await {
+            Ok(Value::Array(items)) => Ok(Some(
+                items
+                    .iter()
+                    .filter_map(|v| match v.get("value") {
+                        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                        Some(Value::Number(n)) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
+            Ok(_) => Ok(None),
+            Err(Dhis2Error::Client { status, .. }) if (400..500).contains(&status) => Ok(None),
+            Err(Dhis2Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Imports an alert's tracked entity, enrollment and event. Sync: `async=false` with
     /// `importStrategy=CREATE_AND_UPDATE` and `atomicMode=ALL`; async: the job is followed to its
     /// report as every tracker import is ([`Dhis2Client::post_tracker`]; DHIS2's default strategy

@@ -148,6 +148,21 @@ async fn a_run_raises_the_expected_alerts_once_and_a_second_run_none() {
     let got: BTreeSet<_> = rows.iter().map(|r| (r.0.clone(), r.1.clone())).collect();
     assert_eq!(got, want);
     assert!(rows.iter().all(|r| r.2 == "in_dhis2"));
+    // The alert numbers were reserved in one call, each alert its own.
+    let received = w.sim.received();
+    let asked = |tail: &str| received.iter().filter(|r| r.path.ends_with(tail)).count();
+    assert_eq!(asked("/generateAndReserve"), 1);
+    assert_eq!(asked("/generate"), 0);
+    let numbers: i64 = w
+        .pool
+        .get()
+        .await
+        .unwrap()
+        .query_one("SELECT count(DISTINCT alert_number) FROM alerts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(numbers as usize, want.len());
     // Facilities listed for one_case alerts add up to the district's count.
     let week = week_ordinal(WEEK.0, WEEK.1).unwrap();
     for r in rows.iter().filter(|r| r.0 == disease_uid(0)) {
@@ -467,4 +482,28 @@ async fn recorded_alerts_are_listed_explained_and_acknowledged() {
     );
     let (_, open) = get("/api/v2/alerts?status=open&limit=500", admin.basic()).await;
     assert_eq!(open["items"].as_array().unwrap().len(), want.len() - 1);
+}
+
+#[tokio::test]
+async fn without_a_generation_pattern_dhis2gw_numbers_the_alerts() {
+    let w = world().await;
+    let want = expected(&w.data);
+    w.sim.set_generate_unsupported(true);
+    let report = run(&w.pool, &w.settings, options()).await.unwrap();
+    assert_eq!(
+        n(&report.counts, "dhis2_confirmed") as usize,
+        want.len(),
+        "{:?}",
+        report.counts
+    );
+    let db = w.pool.get().await.unwrap();
+    let row = db
+        .query_one(
+            "SELECT count(alert_number), count(DISTINCT alert_number) FROM alerts",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (numbered, distinct): (i64, i64) = (row.get(0), row.get(1));
+    assert_eq!((numbered as usize, distinct as usize), (want.len(), want.len()));
 }

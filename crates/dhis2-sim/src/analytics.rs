@@ -303,6 +303,30 @@ pub fn generate(ctx: &Ctx, attribute: &str) -> Response {
     )
 }
 
+/// `GET /api/trackedEntityAttributes/{uid}/generateAndReserve?numberToReserve=N`: the next N
+/// alert numbers, as a list of what `generate` answers.
+pub fn generate_and_reserve(ctx: &Ctx, attribute: &str) -> Response {
+    let switches = &ctx.state.analytics;
+    if switches.generate_unsupported.load(Ordering::SeqCst) {
+        return WebMessage::error(409, "Attribute does not have a generation pattern")
+            .into_response();
+    }
+    let n: u64 = ctx
+        .req
+        .param("numberToReserve")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000);
+    let first = switches.alert_numbers.fetch_add(n, Ordering::SeqCst) + 1;
+    let values: Vec<Value> = (first..first + n)
+        .map(|v| {
+            json!({"ownerObject": "TRACKEDENTITYATTRIBUTE", "ownerUid": attribute,
+                   "key": "SEQUENTIAL(######)", "value": format!("{v:06}")})
+        })
+        .collect();
+    json_response(200, &Value::Array(values))
+}
+
 impl super::SimHandle {
     /// The tracked entities stored by tracker imports.
     pub fn tracked_entities(&self) -> Vec<String> {

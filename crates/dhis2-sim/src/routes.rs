@@ -39,6 +39,9 @@ pub fn dispatch(ctx: &Ctx) -> Response {
         ["sms", "outbound"] if post => super::sms::outbound(ctx),
         ["analytics"] if get => analytics::get(ctx),
         ["trackedEntityAttributes", id, "generate"] if get => analytics::generate(ctx, id),
+        ["trackedEntityAttributes", id, "generateAndReserve"] if get => {
+            analytics::generate_and_reserve(ctx, id)
+        }
         ["tracker", "jobs", id] if get => tracker::job(ctx, id),
         ["tracker", "jobs", id, "report"] if get => tracker::job_report(ctx, id),
         [name] if get && metadata::is_collection(&ctx.state.catalog, name) => {
@@ -62,7 +65,11 @@ fn is_known_path(ctx: &Ctx, segments: &[&str]) -> bool {
         | ["tracker", "jobs", _]
         | ["tracker", "jobs", _, "report"]
         | ["analytics"]
-        | ["trackedEntityAttributes", _, "generate"]
+        | [
+            "trackedEntityAttributes",
+            _,
+            "generate" | "generateAndReserve",
+        ]
         | ["sms", "outbound"] => true,
         [name] | [name, _] => collection(name),
         _ => false,
