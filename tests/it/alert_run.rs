@@ -505,5 +505,8 @@ async fn without_a_generation_pattern_dhis2gw_numbers_the_alerts() {
         .await
         .unwrap();
     let (numbered, distinct): (i64, i64) = (row.get(0), row.get(1));
-    assert_eq!((numbered as usize, distinct as usize), (want.len(), want.len()));
+    assert_eq!(
+        (numbered as usize, distinct as usize),
+        (want.len(), want.len())
+    );
 }
