@@ -318,8 +318,9 @@ impl SubmissionApi {
         self.requeue_one(&auth, &task_id.0).await
     }
 
-    /// Requeue many submissions by task id. Unknown ids (and, for a submitter, other users'
-    /// submissions) are reported in `errors`.
+    /// Requeue many submissions by task id. Unknown ids, rows with no DHIS2 payload to send
+    /// (adopted from the original database) and, for a submitter, other users' submissions are
+    /// reported in `errors`.
     #[oai(path = "/api/v2/aggregate/reenqueue/batch", method = "post")]
     async fn requeue_batch(
         &self,
@@ -352,6 +353,10 @@ impl SubmissionApi {
                 Some((_, id)) if report.forbidden.contains(id) => {
                     errors.push(format!("Task {task}: belongs to another user"))
                 }
+                Some((_, id)) if report.no_payload.contains(id) => errors.push(format!(
+                    "Task {task}: {}",
+                    crate::submissions::logs::NO_PAYLOAD
+                )),
                 Some(_) => {}
             }
         }
