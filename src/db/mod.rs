@@ -3,8 +3,8 @@
 pub mod adopt;
 pub mod alert_rules;
 pub mod alerts;
-pub mod audit;
 pub mod analytics_cache;
+pub mod audit;
 pub mod console_sessions;
 pub mod job_runs;
 pub mod jwt_secret;

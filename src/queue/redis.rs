@@ -177,10 +177,7 @@ mod tests {
                 ..
             } => {
                 assert_eq!(hosts.len(), 2);
-                assert_eq!(
-                    (&*hosts[1].host, hosts[1].port),
-                    ("sentinel-b", 26379)
-                );
+                assert_eq!((&*hosts[1].host, hosts[1].port), ("sentinel-b", 26379));
                 assert_eq!(service_name, "gw");
                 assert_eq!(password.as_deref(), Some("sentinel-secret"));
             }
