@@ -71,9 +71,6 @@ pub enum ApiError {
     /// The request's headers together exceed [`MAX_HEADER_BYTES`].
     #[oai(status = 431)]
     HeadersTooLarge(Json<ErrorBody>),
-    /// Too many attempts; retry after the given number of seconds.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Unexpected failure; the cause is in the log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -109,12 +106,6 @@ impl ApiError {
     }
     pub fn conflict(error: impl Into<String>) -> Self {
         ApiError::Conflict(Json(ErrorBody::new("conflict", error)))
-    }
-    pub fn too_many_requests(error: impl Into<String>, retry_after_secs: u64) -> Self {
-        ApiError::TooManyRequests(
-            Json(ErrorBody::new("too_many_requests", error)),
-            retry_after_secs,
-        )
     }
     /// Logs the cause with its chain and answers a short, safe message.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
@@ -232,6 +223,11 @@ impl From<crate::auth::AuthError> for ApiError {
                     .collect(),
             ),
             E::Database(_) | E::Pool(_) if err.is_unavailable() => {
+                ApiError::unavailable("PostgreSQL", &err)
+            }
+            // "current transaction is aborted": the consequence of a transient fault (such as
+            // a statement timeout) earlier in the same transaction, as for submissions.
+            E::Database(ref e) if crate::submissions::error::is_connection_error(e) => {
                 ApiError::unavailable("PostgreSQL", &err)
             }
             E::Database(_) | E::Pool(_) | E::Internal(_) => ApiError::internal(&err),

@@ -27,6 +27,8 @@ const MAX_SETTLE_BATCH: usize = 256;
 pub enum Outcome {
     /// Finished (whatever the result): forget the job.
     Done,
+    /// Not started (the pool is stopping): give it back to the queue as it was.
+    Release,
     /// Try again at this time.
     RetryAt(DateTime<Utc>),
 }
@@ -55,27 +57,32 @@ impl Gate {
     }
 
     /// Waits for a free place and a rate token; the place is held until the permit drops.
-    pub async fn enter(&self) -> OwnedSemaphorePermit {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("gate semaphore never closed");
+    /// `None` once the gate is [closed](Gate::close): the caller must not start its call.
+    pub async fn enter(&self) -> Option<OwnedSemaphorePermit> {
+        let permit = self.permits.clone().acquire_owned().await.ok()?;
         loop {
+            if self.permits.is_closed() {
+                return None;
+            }
             let rate = (self.rate)();
             let wait = {
                 let mut bucket = self.bucket.lock().await;
                 match bucket.available(rate, 1) {
                     Ok(_) => {
                         bucket.spend(rate, 1);
-                        return permit;
+                        return Some(permit);
                     }
                     Err(wait) => wait,
                 }
             };
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Lets nobody in any more (the pool is stopping): waiting and later callers get `None`.
+    /// Those inside keep their places until they leave.
+    pub fn close(&self) {
+        self.permits.close();
     }
 }
 
@@ -263,6 +270,9 @@ impl<H: JobHandler> WorkerPool<H> {
             }
         }
         drop(finished_tx);
+        // Jobs leased but not yet at their call give themselves back instead of starting a
+        // call that the grace period might cut (and the next start would send again).
+        pool.gate.close();
         pool.drain(tasks, finished, settles).await;
         heartbeat.abort();
         maintain.abort();
@@ -361,6 +371,7 @@ impl<H: JobHandler> WorkerPool<H> {
 pub(super) fn settle_of(outcome: Outcome) -> Settle {
     match outcome {
         Outcome::Done => Settle::Ack,
+        Outcome::Release => Settle::Release,
         Outcome::RetryAt(due) => Settle::RetryAt(due),
     }
 }

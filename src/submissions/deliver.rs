@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use deadpool_postgres::Pool;
+use deadpool_postgres::{Object, Pool};
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -66,17 +66,35 @@ struct MarkRows(Pool);
 impl RunBatch<AttemptOf, bool, SubmissionError> for MarkRows {
     async fn run(&self, attempts: Vec<AttemptOf>) -> Result<Vec<bool>, SubmissionError> {
         let mut db = self.0.get().await?;
-        let tx = db.transaction().await?;
-        // A mark lost in a crash only leaves the attempt uncounted, like an attempt cut short
-        // before its mark; it need not wait for its WAL flush.
-        tx.batch_execute(&format!(
-            "SET LOCAL synchronous_commit = off; {PLAN_EACH_BATCH}"
-        ))
-        .await?;
-        let marked = submissions::mark_processing(&tx, &attempts).await?;
-        tx.commit().await?;
-        Ok(marked)
+        let marked = mark(&mut db, &attempts).await;
+        close_on_error(db, marked)
     }
+}
+
+async fn mark(db: &mut Object, attempts: &[AttemptOf]) -> Result<Vec<bool>, SubmissionError> {
+    let tx = db.transaction().await?;
+    // A mark lost in a crash only leaves the attempt uncounted, like an attempt cut short
+    // before its mark; it need not wait for its WAL flush.
+    tx.batch_execute(&format!(
+        "SET LOCAL synchronous_commit = off; {PLAN_EACH_BATCH}"
+    ))
+    .await?;
+    let marked = submissions::mark_processing(&tx, attempts).await?;
+    tx.commit().await?;
+    Ok(marked)
+}
+
+/// Hands a transaction's result back, closing its connection instead of returning it to the
+/// pool if the transaction failed. A failed transaction is ended by a ROLLBACK that nobody
+/// waits for, and under a statement timeout that ROLLBACK (or the COMMIT) can itself be
+/// cancelled: the session then stays inside an aborted (or open) transaction, and every later
+/// statement on the pooled connection fails with 25P02 "current transaction is aborted", the
+/// timeout that caused it long gone. The pool opens a fresh connection when it needs one.
+fn close_on_error<T>(db: Object, result: Result<T, SubmissionError>) -> Result<T, SubmissionError> {
+    if result.is_err() {
+        drop(Object::take(db));
+    }
+    result
 }
 
 /// Records a batch of attempts ([`submissions::record_attempts`]).
@@ -88,19 +106,28 @@ impl RunBatch<(AttemptOf, AttemptRecord), bool, SubmissionError> for RecordAttem
         records: Vec<(AttemptOf, AttemptRecord)>,
     ) -> Result<Vec<bool>, SubmissionError> {
         let mut db = self.0.get().await?;
-        let tx = db.transaction().await?;
-        tx.batch_execute(PLAN_EACH_BATCH).await?;
-        let recorded = submissions::record_attempts(&tx, &records).await?;
-        tx.commit().await?;
-        Ok(recorded)
+        let recorded = record(&mut db, &records).await;
+        close_on_error(db, recorded)
     }
+}
+
+async fn record(
+    db: &mut Object,
+    records: &[(AttemptOf, AttemptRecord)],
+) -> Result<Vec<bool>, SubmissionError> {
+    let tx = db.transaction().await?;
+    tx.batch_execute(PLAN_EACH_BATCH).await?;
+    let recorded = submissions::record_attempts(&tx, records).await?;
+    tx.commit().await?;
+    Ok(recorded)
 }
 
 impl JobHandler for Deliverer {
     async fn handle(&self, id: i64, gate: &Gate) -> Outcome {
         match self.deliver(id, gate).await {
-            Ok(Next::Done) => Outcome::Done,
-            Ok(Next::RetryAt(due)) => Outcome::RetryAt(due),
+            Ok(Some(Next::Done)) => Outcome::Done,
+            Ok(Some(Next::RetryAt(due))) => Outcome::RetryAt(due),
+            Ok(None) => Outcome::Release,
             Err(e) => {
                 tracing::warn!(submission_id = id, error = %e, "delivery postponed");
                 Outcome::RetryAt(Utc::now() + DB_DOWN_DELAY)
@@ -135,16 +162,21 @@ impl Deliverer {
     }
 
     #[tracing::instrument(name = "deliver", skip(self, gate), fields(submission_id = id))]
-    async fn deliver(&self, id: i64, gate: &Gate) -> Result<Next, SubmissionError> {
+    async fn deliver(&self, id: i64, gate: &Gate) -> Result<Option<Next>, SubmissionError> {
         let settings = self.settings.borrow().clone();
         let Some(row) = self.reads.call(id).await? else {
             tracing::debug!("already settled or deleted; nothing to deliver");
-            return Ok(Next::Done);
+            return Ok(Some(Next::Done));
         };
         // Only the call itself counts against server.max_concurrent and the rate limit; the
         // read and the record overlap other deliveries' calls.
         let (result, attempt) = {
-            let _place = gate.enter().await;
+            let Some(_place) = gate.enter().await else {
+                // Stopping: the call has not started, so nothing can be cut in the middle.
+                // The job goes back to the queue, to be delivered once by whoever runs next.
+                tracing::debug!("stopping before the DHIS2 call; the job is given back");
+                return Ok(None);
+            };
             self.send_marking_if_slow(&row, &settings).await
         };
         let policy = RetryPolicy {
@@ -163,15 +195,15 @@ impl Deliverer {
         log_attempt(row.attempts + 1, &record, &result);
         crate::metrics::delivery(row.kind, record.status.as_str());
         if self.record(attempt, &record).await? {
-            return Ok(next);
+            return Ok(Some(next));
         }
         // The row changed while DHIS2 was answering: requeued (deliver again), settled by a
         // duplicate delivery, or deleted.
         let db = self.db.get().await?;
         if submissions::is_open(&db, id).await? {
-            Ok(Next::RetryAt(Utc::now()))
+            Ok(Some(Next::RetryAt(Utc::now())))
         } else {
-            Ok(Next::Done)
+            Ok(Some(Next::Done))
         }
     }
 

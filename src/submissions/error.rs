@@ -65,9 +65,11 @@ pub fn is_connection_error(e: &tokio_postgres::Error) -> bool {
     match e.code() {
         Some(code) => {
             let class = &code.code()[..2];
-            // 08 connection exception, 57 operator intervention (admin/crash shutdown),
-            // 53 insufficient resources (too many connections).
-            matches!(class, "08" | "57" | "53")
+            // 08 connection exception, 57 operator intervention (admin/crash shutdown, a
+            // statement timeout), 53 insufficient resources (too many connections), and 25P02
+            // "current transaction is aborted": a statement after one of those in the same
+            // transaction (the cause itself is reported where it is seen).
+            matches!(class, "08" | "57" | "53") || code.code() == "25P02"
         }
         // No SQLSTATE: an I/O or protocol error on the connection.
         None => true,

@@ -3,3 +3,5 @@
 //! the dependency and daemon faults under load are in `packaging/faults.sh`.
 
 mod dhis2;
+mod shutdown;
+mod statement_timeout;
