@@ -61,21 +61,32 @@ pub struct JobQueue {
     keys: Arc<[String; 5]>,
     /// Set when the queue was last rebuilt from PostgreSQL (see [`JobQueue::marker_present`]).
     marker: Arc<str>,
+    /// The keys of the layout before hash tags (`queue:<name>:<part>`), deleted when the queue
+    /// is rebuilt (see [`JobQueue::set_marker`]).
+    old_layout: Arc<[String; 6]>,
 }
+
+/// The parts of a queue, in the order of [`JobQueue::keys`], then the marker.
+const PARTS: [&str; 6] = [
+    "known",
+    "pending",
+    "lease",
+    "holder",
+    "scheduled",
+    "rebuilt_at",
+];
 
 impl JobQueue {
     pub fn new(redis: &RedisClients, name: &str) -> JobQueue {
-        let key = |part: &str| redis.key(&format!("queue:{name}:{part}"));
+        // `{name}` is a hash tag: on Redis Cluster every key of one queue is in one slot, which
+        // the scripts need (they name all five keys).
+        let key = |part: &str| redis.key(&format!("queue:{{{name}}}:{part}"));
+        let [known, pending, lease, holder, scheduled, marker] = PARTS.map(key);
         JobQueue {
             redis: redis.clone(),
-            keys: Arc::new([
-                key("known"),
-                key("pending"),
-                key("lease"),
-                key("holder"),
-                key("scheduled"),
-            ]),
-            marker: key("rebuilt_at").into(),
+            keys: Arc::new([known, pending, lease, holder, scheduled]),
+            marker: marker.into(),
+            old_layout: Arc::new(PARTS.map(|part| redis.key(&format!("queue:{name}:{part}")))),
         }
     }
 
@@ -102,14 +113,17 @@ impl JobQueue {
         command.push(Value::from(self.keys.len() as i64));
         command.extend(self.keys.iter().map(|k| Value::from(k.as_str())));
         command.extend(args);
-        let evalsha = CustomCommand::new_static("EVALSHA", ClusterHash::FirstKey, false);
+        // On Redis Cluster the script runs on the node of the queue's slot, and is loaded there
+        // (the first string argument is the SHA1, not a key: route by the slot explicitly).
+        let slot = ClusterHash::Custom(fred::util::redis_keyslot(self.keys[0].as_bytes()));
+        let evalsha = CustomCommand::new_static("EVALSHA", slot.clone(), false);
         match client
             .custom::<R, _>(evalsha.clone(), command.clone())
             .await
         {
             Err(e) if e.details().starts_with("NOSCRIPT") => {
                 let lua = script.lua().cloned().unwrap_or_default();
-                let load = CustomCommand::new_static("SCRIPT", ClusterHash::FirstKey, false);
+                let load = CustomCommand::new_static("SCRIPT", slot, false);
                 let _: String = client
                     .custom(load, vec![Value::from("LOAD"), Value::from(lua)])
                     .await?;
@@ -280,13 +294,49 @@ impl JobQueue {
         Ok(count == 1)
     }
 
+    /// Sets the marker at the start of a rebuild from PostgreSQL. When the marker was not there
+    /// (a Redis that lost it, or the first start after the upgrade to hash-tagged keys), the
+    /// keys of the old layout are deleted first: the rebuild re-enqueues what they held.
     pub async fn set_marker(&self) -> Result<(), QueueError> {
+        if !self.marker_present().await? {
+            let deleted = self.forget_old_layout().await?;
+            if deleted > 0 {
+                tracing::info!(
+                    deleted,
+                    marker = &*self.marker,
+                    "deleted the queue keys of the layout before hash tags; rebuilding from PostgreSQL"
+                );
+            }
+        }
         let stamp = chrono::Utc::now().to_rfc3339();
         let _: () = self
             .client()
             .set(&*self.marker, stamp, None, None, false)
             .await?;
         Ok(())
+    }
+
+    /// Deletes the keys of the layout before hash tags (`queue:<name>:<part>`), one DEL per key
+    /// (they hash to different slots on Redis Cluster). Returns how many there were.
+    pub async fn forget_old_layout(&self) -> Result<usize, QueueError> {
+        let client = self.client();
+        let mut deleted = 0;
+        for key in self.old_layout.iter() {
+            let n: i64 = client.del(key.as_str()).await?;
+            deleted += n as usize;
+        }
+        Ok(deleted)
+    }
+
+    /// The keys of the layout before hash tags: known, pending, lease, holder, scheduled and
+    /// the marker.
+    pub fn old_layout_keys(&self) -> &[String; 6] {
+        &self.old_layout
+    }
+
+    /// The marker key (see [`JobQueue::marker_present`]).
+    pub fn marker_key(&self) -> &str {
+        &self.marker
     }
 
     /// When the earliest job waiting for a later retry falls due; None when none waits.

@@ -198,3 +198,74 @@ async fn one_call_settles_finished_jobs_then_leases_new_ones() {
         vec![false, false, false, true]
     );
 }
+
+/// The upgrade to hash-tagged keys (`queue:{name}:part`): a Redis still holding the old layout
+/// (`queue:name:part`, its marker included) and none of the new keys is rebuilt from PostgreSQL
+/// by the first instance of the new version, which deletes the old keys.
+#[tokio::test]
+async fn a_redis_in_the_old_layout_is_rebuilt_from_postgresql_and_the_old_keys_deleted() {
+    use crate::support::app::{Deliveries, TestApp};
+    use crate::support::pipeline::{Env, aggregate_body};
+    use serde_json::json;
+
+    let env = Env::start().await;
+    let id = env
+        .submit(&aggregate_body("202401", json!({"MAL_SUSP": 1})))
+        .await["submission_id"]
+        .as_i64()
+        .unwrap();
+    let Env { app, sim, .. } = env;
+    let settings = (*app.settings).clone();
+    app.stop().await;
+
+    // The open submission is queued under the old names only, and the new marker is absent.
+    let redis = queue::connect(&settings.server, 1).await.unwrap();
+    redis.pool.wait_for_connect().await.unwrap();
+    let jobs = JobQueue::new(&redis, dhis2gw::submissions::QUEUE_NAME);
+    assert!(jobs.keys()[1].contains(":queue:{submissions}:pending"));
+    let client = redis.pool.next();
+    for key in jobs
+        .keys()
+        .iter()
+        .map(String::as_str)
+        .chain([jobs.marker_key()])
+    {
+        let _: i64 = client.del(key).await.unwrap();
+    }
+    let old = jobs.old_layout_keys().clone();
+    assert!(old[1].ends_with(":queue:submissions:pending"), "{old:?}");
+    let _: i64 = client.sadd(old[0].as_str(), id).await.unwrap();
+    let _: i64 = client.rpush(old[1].as_str(), id).await.unwrap();
+    let _: () = client
+        .set(old[5].as_str(), "2026-01-01T00:00:00Z", None, None, false)
+        .await
+        .unwrap();
+    assert_eq!(jobs.holds(&[id]).await.unwrap(), [false]);
+    assert!(!jobs.marker_present().await.unwrap());
+
+    // The new version starts on the same database and Redis.
+    let app = TestApp::spawn_delivering(settings, Deliveries::OnRequest).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let held = jobs.holds(&[id]).await.unwrap() == [true];
+        // One EXISTS per key: on Redis Cluster they are in different slots.
+        let mut old_left = 0;
+        for key in &old {
+            let n: i64 = client.exists(key.as_str()).await.unwrap();
+            old_left += n;
+        }
+        if held && old_left == 0 && jobs.marker_present().await.unwrap() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not rebuilt after 20 s: held {held}, old keys left {old_left}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // And the rebuilt queue delivers it.
+    app.run_pending_deliveries().await;
+    assert_eq!(sim.received_data_value_sets().len(), 1);
+    assert_eq!(jobs.stats().await.unwrap(), QueueStats::default());
+    app.stop().await;
+}

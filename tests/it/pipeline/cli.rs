@@ -11,8 +11,11 @@ use crate::support::users;
 fn cli(env: &Env, args: &[&str]) -> (bool, String, String) {
     let s = &env.app.settings.server;
     let config = config_file(&format!(
-        "database:\n  uri: {}\nserver:\n  redis_address: {}\n  queue_prefix: {}\n",
-        env.app.db_url, s.redis_address, s.queue_prefix
+        "database:\n  uri: {}\nserver:\n  redis_address: {}\n  redis_cluster_nodes: {}\n  queue_prefix: {}\n",
+        env.app.db_url,
+        s.redis_address,
+        serde_json::to_string(&s.redis_cluster_nodes).unwrap(),
+        s.queue_prefix
     ));
     let mut full = vec!["--config-file", config.path().to_str().unwrap()];
     full.extend_from_slice(args);

@@ -43,6 +43,10 @@ pub async fn test_settings() -> Settings {
     let mut settings = Settings::defaults();
     settings.database.uri = migrated_database().await;
     settings.server.redis_address = services().redis.clone();
+    // `host:port,host:port,…` of a Redis Cluster (packaging/cluster-redis.sh) instead.
+    if let Ok(nodes) = std::env::var("DHIS2GW_TEST_REDIS_CLUSTER") {
+        settings.server.redis_cluster_nodes = nodes.split(',').map(str::to_owned).collect();
+    }
     settings.server.queue_prefix = format!("t{}", uuid::Uuid::new_v4().simple());
     settings.server.http_port = 0;
     settings.server.shutdown_grace_secs = 5;
