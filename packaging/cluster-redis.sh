@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dhis2gw on a Redis Cluster (run by hand; about 3 minutes; prints figures, see
 # docs/operations.md and docs/queue.md). Three masters, no replicas, on loopback ports 56870-56872,
-# created with `redis-cli --cluster create`; their cluster bus on 46870-46872 (the default, port +
+# created with `redis-cli --cluster create`; their cluster bus on 16870-16872 (the default, port +
 # 10000, does not exist for these ports).
 #
 # 1. The end-to-end pipeline tests against the cluster (DHIS2GW_TEST_REDIS_CLUSTER: the tests'
@@ -52,7 +52,7 @@ say "Redis Cluster: masters on ${nodes[*]}"
 for port in "${nodes[@]}"; do
   mkdir -p "$work/redis-$port"
   redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --cluster-enabled yes \
-    --cluster-port $((port - 10000)) \
+    --cluster-port $((port - 40000)) \
     --cluster-config-file "$work/redis-$port/nodes.conf" --dir "$work/redis-$port" \
     --save "" --appendonly no --logfile "$work/redis-$port.log" >/dev/null
 done
