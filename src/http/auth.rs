@@ -145,7 +145,7 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
 }
 
 /// The policy check around every request (see the module docs), after refusing headers over
-/// [`MAX_HEADER_BYTES`](crate::http::error::MAX_HEADER_BYTES) with 431. Answers 401/403/429/503 itself
+/// [`MAX_HEADER_BYTES`](crate::http::error::MAX_HEADER_BYTES) with 431. Answers 401/403/503 itself
 /// so the JSON body and headers reach the client unchanged.
 pub async fn guard<E: Endpoint>(
     state: AppState,
