@@ -11,7 +11,8 @@
 #   packaging/faults.sh redis_flushall pg_restart   # some of them
 #
 # Knobs: FAULTS_SECONDS (12), FAULTS_CLIENTS (4), FAULTS_DIR (target/faults). Ports: PostgreSQL
-# 55842, Redis 56842, DHIS2 stand-in 19842, dhis2gw 19843. Needs root for the size-limited tmpfs
+# 55842, Redis 56842, DHIS2 stand-in 19842, dhis2gw 19843 (FAULTS_PG_PORT, FAULTS_REDIS_PORT,
+# FAULTS_DHIS2_PORT, FAULTS_GW_PORT, for a second run beside another). Needs root for the size-limited tmpfs
 # of the disk-full scenario (skipped, and said so, without it).
 set -euo pipefail
 
@@ -19,7 +20,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 work=${FAULTS_DIR:-$here/target/faults}
 seconds=${FAULTS_SECONDS:-12}
 clients=${FAULTS_CLIENTS:-4}
-pg_port=55842 redis_port=56842 dhis2_port=19842 gw_port=19843
+pg_port=${FAULTS_PG_PORT:-55842} redis_port=${FAULTS_REDIS_PORT:-56842}
+dhis2_port=${FAULTS_DHIS2_PORT:-19842} gw_port=${FAULTS_GW_PORT:-19843}
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 load="$here/packaging/faults_load.py"
 all="redis_restart redis_flushall redis_client_kill redis_full pg_restart pg_connection_limit
