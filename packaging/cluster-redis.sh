@@ -15,7 +15,7 @@
 #   packaging/cluster-redis.sh            both parts
 #   CLUSTER_PARTS=load packaging/cluster-redis.sh   (or tests) one part only
 #
-# Knobs: CLUSTER_SECONDS (20), CLUSTER_CLIENTS (8), CLUSTER_SETTLE (60), CLUSTER_DIR
+# Knobs: CLUSTER_SECONDS (5), CLUSTER_CLIENTS (8), CLUSTER_SETTLE (240), CLUSTER_DIR
 # (target/cluster-redis), CLUSTER_DHIS2GW (the binary; default the release build when there is
 # one, else a debug build). Ports: Redis 56870-56872, PostgreSQL 55870, DHIS2 stand-in 19870,
 # dhis2gw 19871. The tests start their own PostgreSQL (and the single Redis the support code
@@ -24,9 +24,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=${CLUSTER_DIR:-$here/target/cluster-redis}
-seconds=${CLUSTER_SECONDS:-20}
+seconds=${CLUSTER_SECONDS:-5}
 clients=${CLUSTER_CLIENTS:-8}
-settle=${CLUSTER_SETTLE:-60}
+settle=${CLUSTER_SETTLE:-240}
 parts=${CLUSTER_PARTS:-tests,load}
 tests_filter=${CLUSTER_TESTS:-'test(/^queue::/) | (test(/^pipeline::/) - test(/^pipeline::durability::/) - test(/^pipeline::outages::/))'}
 nodes=(56870 56871 56872) pg_port=55870 dhis2_port=19870 gw_port=19871
