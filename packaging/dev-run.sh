@@ -34,6 +34,7 @@ server:
   host: 127.0.0.1
   http_port: $port
   redis_address: $DHIS2GW_REDIS
+  docs_dir: $PWD/docs
 api:
   dhis2_base_url: http://127.0.0.1:$sim_port
   dhis2_user: admin
@@ -48,6 +49,8 @@ unset DHIS2GW_DB DHIS2GW_REDIS
 cat <<TXT
 
   dhis2gw          http://127.0.0.1:$port
+  console          http://127.0.0.1:$port/admin/
+  docs             http://127.0.0.1:$port/docs/
   Swagger UI       http://127.0.0.1:$port/swagger
   readiness        http://127.0.0.1:$port/ready
   DHIS2 simulator  http://127.0.0.1:$sim_port  (admin / district)
