@@ -35,7 +35,8 @@ IMPORTED = (
 )
 
 
-def dhis2(port):
+def dhis2(port, delay=lambda: 0):
+    """The counting DHIS2 stand-in; `delay()` gives the seconds to wait before each import."""
     counts = {}
     lock = threading.Lock()
 
@@ -62,6 +63,7 @@ def dhis2(port):
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            time.sleep(delay())
             values = body.get("dataValues", [])
             seqs = {v["value"] for v in values if v.get("dataElement") == "gLEO1XbX0ii"}
             with lock:
@@ -69,8 +71,13 @@ def dhis2(port):
                     counts[seq] = counts.get(seq, 0) + 1
             self.answer(200, IMPORTED % len(values))
 
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            pass  # a client killed mid-call (the kill scenarios) resets its connection
+
+    Server(("127.0.0.1", int(port)), Handler).serve_forever()
 
 
 def load(out, urls, token, seconds, clients, first="1"):

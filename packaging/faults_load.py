@@ -14,61 +14,20 @@ itself is packaging/failover_load.py's (unique sequence numbers as MAL_SUSP valu
 import json
 import os
 import sys
-import threading
-import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import failover_load  # noqa: E402
 
 
 def dhis2(port, delay_file):
-    counts = {}
-    lock = threading.Lock()
+    def delay():
+        try:
+            return float(open(delay_file).read().strip() or 0)
+        except (OSError, ValueError):
+            return 0
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def answer(self, status, body):
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self):
-            if self.path == "/counts":
-                with lock:
-                    self.answer(200, json.dumps(counts))
-            else:
-                self.answer(200, '{"version":"2.40.3"}')
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            try:
-                delay = float(open(delay_file).read().strip() or 0)
-            except (OSError, ValueError):
-                delay = 0
-            time.sleep(delay)
-            values = body.get("dataValues", [])
-            seqs = {v["value"] for v in values if v.get("dataElement") == "gLEO1XbX0ii"}
-            with lock:
-                for seq in seqs:
-                    counts[seq] = counts.get(seq, 0) + 1
-            self.answer(200, failover_load.IMPORTED % len(values))
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request, client_address):
-            pass  # a client killed mid-call (the kill scenarios) resets its connection
-
-    Server(("127.0.0.1", int(port)), Handler).serve_forever()
+    failover_load.dhis2(port, delay)
 
 
 def report(name, out, port):
