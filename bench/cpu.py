@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """CPU time of the benchmark's processes, to show where each submission's CPU goes.
 
-    cpu.py snapshot GW_PID PG_DATA REDIS_PID [ANSWERER_PID] > FILE   # CPU seconds so far, by group
+    cpu.py snapshot GW_PIDS PG_DATA REDIS_PID [ANSWERER_PID] > FILE  # CPU seconds so far, by group
     cpu.py per COUNT BEFORE AFTER                     # microseconds per item between two snapshots
+    cpu.py compare COUNT_A BEFORE_A AFTER_A COUNT_B BEFORE_B AFTER_B
+                                                      # per item in A and in B, and B / A - 1
     cpu.py vacuums PG_LOG                             # autovacuum's runs and CPU by table
 
-Groups: dhis2gw; PostgreSQL, in two parts: "pg-clients" (the backends serving connections) and
+GW_PIDS is one pid or several, comma-separated (instances of dhis2gw on one PostgreSQL and Redis:
+their CPU is summed). Groups: dhis2gw; PostgreSQL, in two parts: "pg-clients" (the backends serving connections) and
 "pg-background" (the postmaster, its WAL writer, checkpointer, background writer, autovacuum
 launcher, and every child it has reaped: autovacuum workers exit when their table is done);
 Redis; the DHIS2 stand-in ("answerer", when its pid is given); "steal", time the hypervisor gave
@@ -81,10 +84,10 @@ def machine_seconds():
     return busy / TICK, (cpu[5] + cpu[6]) / TICK, cpu[7] / TICK
 
 
-def snapshot(gw_pid, pg_data, redis_pid, answerer_pid=None):
+def snapshot(gw_pids, pg_data, redis_pid, answerer_pid=None):
     pg_clients, pg_background = postgres_seconds(pg_data)
     groups = {
-        "dhis2gw": process_seconds(gw_pid),
+        "dhis2gw": sum(process_seconds(pid) for pid in gw_pids.split(",")),
         "pg-clients": pg_clients,
         "pg-background": pg_background,
         "redis": process_seconds(redis_pid),
@@ -101,16 +104,39 @@ def snapshot(gw_pid, pg_data, redis_pid, answerer_pid=None):
     json.dump(groups, sys.stdout)
 
 
-def per(count, before_file, after_file):
+def per_item(count, before_file, after_file):
+    """Microseconds per item by group between two snapshots, irq apart."""
     with open(before_file) as f:
         before = json.load(f)
     with open(after_file) as f:
         after = json.load(f)
     count = max(int(count), 1)
-    parts = {k: (after[k] - before[k]) * 1e6 / count for k in before}
+    return {k: (after[k] - before[k]) * 1e6 / count for k in before}
+
+
+def per(count, before_file, after_file):
+    parts = per_item(count, before_file, after_file)
     irq = parts.pop("irq", 0.0)
     total = sum(parts.values())
     print(" ".join(f"{k} {v:.0f}" for k, v in parts.items()) + f" = {total:.0f} µs (irq {irq:.0f})")
+
+
+# The gateway's own stack: what coordination between instances can cost. The answerer, the load
+# generator ("rest"), steal and interrupts are left out of its total.
+STACK = ("dhis2gw", "pg-clients", "pg-background", "redis")
+
+
+def compare(count_a, before_a, after_a, count_b, before_b, after_b):
+    """Per item in phase A and in phase B, by group, and how much more B costs (B / A - 1)."""
+    a = per_item(count_a, before_a, after_a)
+    b = per_item(count_b, before_b, after_b)
+    rows = [(k, a[k], b[k]) for k in a if k != "irq"]
+    rows.append(("stack", sum(a[k] for k in STACK), sum(b[k] for k in STACK)))
+    for name, x, y in rows:
+        change = f"{100 * (y / x - 1):+.1f} %" if x > 0.5 else "-"
+        print(f"  {name:<14} {x:7.1f} µs {y:7.1f} µs   {change}")
+    print(f"  (stack = {' + '.join(STACK)}; irq {a['irq']:.0f} and {b['irq']:.0f} µs, partly inside "
+          "the others)")
 
 
 def vacuums(pg_log):
@@ -140,6 +166,8 @@ if __name__ == "__main__":
         snapshot(*sys.argv[2:6])
     elif sys.argv[1] == "per":
         per(*sys.argv[2:5])
+    elif sys.argv[1] == "compare":
+        compare(*sys.argv[2:8])
     elif sys.argv[1] == "vacuums":
         vacuums(sys.argv[2])
     else:

@@ -5,12 +5,19 @@ packaging/scale-out.sh). Standard library only.
   failover_load.py dhis2 PORT                  a DHIS2 stand-in: answers POST /api/dataValueSets
                                                like DHIS2 2.40 and counts each submission it gets
                                                (GET /counts: {"<seq>": times received})
-  failover_load.py load OUT URLS TOKEN SECONDS CLIENTS [FIRST]
+  failover_load.py load OUT URLS TOKEN SECONDS CLIENTS [FIRST] [RATE]
                                                POSTs aggregate submissions round robin over the
                                                comma-separated base URLS; each carries a unique
                                                sequence number as its MAL_SUSP value; writes what
                                                each request got to OUT (JSON); sequence numbers
-                                               start at FIRST (1)
+                                               start at FIRST (1); with RATE > 0, request i is
+                                               sent at i / RATE seconds from the start (or as
+                                               soon as a client is free, if all are busy), else
+                                               each client sends as fast as it is answered
+  failover_load.py latency OUT SECONDS         prints accepted (and per second over SECONDS),
+                                               other answers, p50 and p99 latency of the
+                                               accepted, and how many requests left more than
+                                               10 ms after their slot (paced loads)
   failover_load.py report OUT DHIS2_PORT [FIRST]
                                                prints accepted, delivered, lost, duplicated, 503s
                                                (requests and seconds), 5xx other than 503,
@@ -80,18 +87,23 @@ def dhis2(port, delay=lambda: 0):
     Server(("127.0.0.1", int(port)), Handler).serve_forever()
 
 
-def load(out, urls, token, seconds, clients, first="1"):
+def load(out, urls, token, seconds, clients, first="1", rate="0"):
     urls = urls.split(",")
     seq = itertools.count(int(first))
+    rate = float(rate)
     results = []
     lock = threading.Lock()
-    deadline = time.time() + float(seconds)
+    start = time.time()
+    deadline = start + float(seconds)
 
     def client(n):
         for i in itertools.count(n):
-            if time.time() >= deadline:
+            s = next(seq)  # thread-safe in CPython: each number is taken once
+            slot = start + (s - int(first)) / rate if rate > 0 else time.time()
+            if slot >= deadline or time.time() >= deadline:
                 return
-            s = next(seq)
+            if slot > time.time():
+                time.sleep(slot - time.time())
             url = urls[i % len(urls)] + "/api/v2/aggregate"
             body = json.dumps({
                 "orgUnit": "KFZHpp8BEUA", "period": "202401", "dataSet": "S6zKJrYKAzR",
@@ -110,9 +122,10 @@ def load(out, urls, token, seconds, clients, first="1"):
             except Exception as e:  # refused, reset: the instance is down
                 status, retry_after = "conn:" + type(e).__name__, None
                 time.sleep(0.05)
+            took = time.time() - started
             with lock:
-                results.append({"seq": s, "status": status, "at": started,
-                                "retry_after": retry_after, "url": url})
+                results.append({"seq": s, "status": status, "at": started, "slot": slot,
+                                "took": took, "retry_after": retry_after, "url": url})
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(int(clients))]
     for t in threads:
@@ -121,6 +134,16 @@ def load(out, urls, token, seconds, clients, first="1"):
         t.join()
     with open(out, "w") as f:
         json.dump(results, f)
+
+
+def latency(out, seconds):
+    results = json.load(open(out))
+    ok = sorted(r["took"] for r in results if r["status"] == 200)
+    late = sum(1 for r in results if r["at"] - r["slot"] > 0.010)
+    pct = lambda q: 1000 * ok[min(len(ok) - 1, int(q * len(ok)))] if ok else float("nan")
+    print("accepted %d (%.1f/s), other answers %d, p50 %.1f ms, p99 %.1f ms, %d sent more than "
+          "10 ms after their slot" % (len(ok), len(ok) / float(seconds), len(results) - len(ok),
+                                      pct(0.50), pct(0.99), late))
 
 
 def report(out, port, first="1"):
@@ -148,4 +171,4 @@ def report(out, port, first="1"):
 
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
-    {"dhis2": dhis2, "load": load, "report": report}[mode](*args)
+    {"dhis2": dhis2, "load": load, "latency": latency, "report": report}[mode](*args)

@@ -1,29 +1,42 @@
 #!/usr/bin/env bash
-# Several dhis2gw on one PostgreSQL and one Redis (run by hand; about 3 minutes; prints figures,
+# Several dhis2gw on one PostgreSQL and one Redis (run by hand; about 4 minutes; prints figures,
 # see docs/operations.md).
 #
-# 1. Throughput with one and with two instances, delivering to the DHIS2 simulator
-#    (crates/dhis2-sim, release build): SCALE_CLIENTS clients POST round robin for SCALE_SECONDS;
-#    accepted per second (client side), delivered per second (the log's own timestamps: rows of
-#    the run / (last completed_at - first submitted_at)).
-# 2. Three instances under load, the second killed with -9 a third of the way in and restarted
+# 1. Coordination cost at a fixed rate: SCALE_RATE submissions per second (below saturation)
+#    for SCALE_FIXED_SECONDS against one instance, then against two (round robin), delivering to
+#    the DHIS2 simulator (crates/dhis2-sim, release build). For each: the CPU time per accepted
+#    submission, accept and delivery together (snapshots from /proc, bench/cpu.py, before the
+#    load and after the last delivery), of dhis2gw (the instances summed), PostgreSQL (its
+#    backends, and its background processes), Redis; then the cost of two against one
+#    (per submission with two / with one - 1) by group and for the stack (dhis2gw + PostgreSQL +
+#    Redis). With them, what explains a difference: statements per submission and rows per
+#    statement (pg_stat_statements), WAL bytes, Redis commands per submission.
+# 2. Saturated throughput with one and with two instances: SCALE_CLIENTS clients POST round
+#    robin for SCALE_SECONDS as fast as they are answered; accepted per second (client side),
+#    delivered per second (the log's own timestamps: rows of the run / (last completed_at -
+#    first submitted_at)). Two first, then one (the second instance stopped).
+# 3. Three instances under load, the second killed with -9 a third of the way in and restarted
 #    five seconds later: every accepted submission delivered, duplicates counted by the DHIS2
 #    stand-in (packaging/failover_load.py) and bounded by what the killed instance had in flight.
 #
 #   packaging/scale-out.sh
 #
-# Knobs: SCALE_SECONDS (10), SCALE_SIM (target/release/dhis2-sim), SCALE_CLIENTS (16), SCALE_DHIS2GW (the binary; default the release
-# build when there is one, else a debug build), SCALE_DIR (target/scale-out). Ports: PostgreSQL
-# 55853, Redis 56853, DHIS2 stand-in 19854, simulator 19858, dhis2gw 19855-19857. The load generator and the
+# Knobs: SCALE_RATE (800), SCALE_FIXED_SECONDS (20), SCALE_SECONDS (10), SCALE_CLIENTS (16),
+# SCALE_SIM (target/release/dhis2-sim), SCALE_DHIS2GW (the binary; default the release build when
+# there is one, else a debug build), SCALE_DIR (target/scale-out). Ports: PostgreSQL 55853, Redis
+# 56853, DHIS2 stand-in 19854, simulator 19858, dhis2gw 19855-19857. The load generator and the
 # DHIS2 stand-in are Python on the same machine: on a small machine they take a good part of the
-# CPU, so the figures compare one and two instances, they are not the daemon's ceiling
-# (bench/run.sh measures that).
+# CPU, so saturated figures compare one and two instances, they are not the daemon's ceiling
+# (bench/run.sh measures that), and they mix the cost of coordination with the contention for
+# the two cores; the fixed-rate CPU per submission separates the first.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=${SCALE_DIR:-$here/target/scale-out}
 seconds=${SCALE_SECONDS:-10}
 clients=${SCALE_CLIENTS:-16}
+rate=${SCALE_RATE:-800}
+fixed_seconds=${SCALE_FIXED_SECONDS:-20}
 pg_port=55853 redis_port=56853 dhis2_port=19854 sim_port=19858 gw_ports=(19855 19856 19857)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 load="$here/packaging/failover_load.py"
@@ -56,12 +69,13 @@ rm -rf "$work" && mkdir -p "$work/pg"
 [ "$(id -u)" -ne 0 ] || chown postgres "$work" "$work/pg"
 as_pg "$pg_bin/initdb" -D "$work/pg" -U dhis2gw --auth=trust >/dev/null
 as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_connections=200" >/dev/null
+  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" >/dev/null
 command psql -q -h 127.0.0.1 -p "$pg_port" -U dhis2gw -d postgres -c "CREATE DATABASE dhis2gw"
 redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
   --dir "$work" --logfile "$work/redis.log" >/dev/null
 python3 "$load" dhis2 "$dhis2_port" & pids+=($!)
-"$sim" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 & pids+=($!)
+"$sim" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 & pids+=($!); sim_pid=$!
+redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
 
 for i in 0 1 2; do
   cat >"$work/dhis2gw-$i.yml" <<EOF
@@ -83,20 +97,83 @@ urls() { local out="" i; for i in $(seq 0 $(($1 - 1))); do out+="${out:+,}http:/
 drain() { for _ in $(seq 1 240); do [ "$(sql 'SELECT count(*) FROM submission_open')" = 0 ] && return; sleep 0.5; done; say "still open after 120 s"; }
 
 start 0
+sql "CREATE EXTENSION pg_stat_statements"
 sql "INSERT INTO dhis2_mappings (code, what, name, dataelement) VALUES ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii')"
 echo "scale-out-pw" | "$gw" --config-file "$work/dhis2gw-0.yml" user add loader --role submitter >/dev/null
 token=$(curl -sf "http://127.0.0.1:${gw_ports[0]}/api/v2/auth/login" -H 'Content-Type: application/json' \
   -d '{"username":"loader","password":"scale-out-pw"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
-for n in 1 2; do
-  [ "$n" -eq 1 ] || start 1
-  since=$(sql "SELECT max(id) FROM submission_log" ); since=${since:-0}
+# A phase's counters: CPU by process group (bench/cpu.py; the simulator is the "answerer"),
+# the WAL position, Redis's calls by command. pg_stat_statements is emptied at the start.
+snapshot() { # $1 = name
+  local pids="" i
+  for i in "${!gw_pid[@]}"; do pids+="${pids:+,}${gw_pid[$i]}"; done
+  "$here/bench/cpu.py" snapshot "$pids" "$work/pg" "$redis_pid" "$sim_pid" >"$work/cpu-$1.json"
+  sql "SELECT pg_current_wal_lsn()" >"$work/wal-$1"
+  redis-cli -p "$redis_port" info commandstats | tr -d '\r' >"$work/redis-$1"
+}
+# What a phase did per submission: statements (calls and rows per call, the top ones), WAL bytes,
+# Redis commands.
+explain() { # $1 = accepted, $2 = from, $3 = to
+  local wal
+  wal=$(sql "SELECT pg_wal_lsn_diff('$(cat "$work/wal-$3")', '$(cat "$work/wal-$2")')")
+  echo "    WAL $(( ${wal%.*} / $1 )) B per submission"
+  sql "SELECT round(1000.0 * calls / $1) || ' per 1000, ' || round(rows::numeric / calls, 1) || ' rows per call, ' ||
+         round((1000 * (total_exec_time + total_plan_time) / $1)::numeric, 1) || ' µs per submission: ' ||
+         left(regexp_replace(query, '\s+', ' ', 'g'), 70)
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'dhis2gw')
+       ORDER BY calls DESC LIMIT 12" | sed 's/^/    pg: /'
+  python3 - "$1" "$work/redis-$2" "$work/redis-$3" <<'PY'
+import re, sys
+def calls(path):
+    return {m[1]: int(m[2]) for m in re.finditer(r"^cmdstat_(\S+?):calls=(\d+)", open(path).read(), re.M)}
+count, a, b = int(sys.argv[1]), calls(sys.argv[2]), calls(sys.argv[3])
+diff = {k: v - a.get(k, 0) for k, v in b.items() if v - a.get(k, 0) > 0}
+total = sum(diff.values())
+print("    redis: %.2f commands per submission (%s)" % (total / count, ", ".join(
+    "%s %.3f" % (k, v / count) for k, v in sorted(diff.items(), key=lambda kv: -kv[1])[:8])))
+PY
+}
+# One fixed-rate phase against the first $1 instances; prints what it got and leaves the CPU
+# snapshots fixed-$1-start and fixed-$1-end (after the last delivery) and the accepted count.
+fixed_rate() { # $1 = instances
+  local n=$1 out="$work/fixed-$1.json"
+  sql "SELECT pg_stat_statements_reset()" >/dev/null
+  snapshot "fixed-$n-start"
+  python3 "$load" load "$out" "$(urls "$n")" "$token" "$fixed_seconds" "$clients" "${n}100000" "$rate"
+  drain
+  snapshot "fixed-$n-end"
+  fixed_accepted[$n]=$(python3 -c "import json; print(sum(1 for r in json.load(open('$out')) if r['status'] == 200))")
+  echo "$n instance(s) at $rate/s for $fixed_seconds s: $(python3 "$load" latency "$out" "$fixed_seconds")"
+  "$here/bench/cpu.py" per "${fixed_accepted[$n]}" "$work/cpu-fixed-$n-start.json" "$work/cpu-fixed-$n-end.json" \
+    | sed 's/^/    CPU per submission (µs): /'
+  explain "${fixed_accepted[$n]}" "fixed-$n-start" "fixed-$n-end"
+}
+saturated() { # $1 = instances
+  local n=$1 since accepted delivered
+  since=$(sql "SELECT max(id) FROM submission_log"); since=${since:-0}
   python3 "$load" load "$work/throughput-$n.json" "$(urls "$n")" "$token" "$seconds" "$clients" "${n}000000"
   drain
   accepted=$(python3 -c "import json; print(sum(1 for r in json.load(open('$work/throughput-$n.json')) if r['status'] == 200))")
   delivered=$(sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(submitted_at)))::numeric, 1) FROM submission_log WHERE id > $since")
   echo "$n instance(s): accepted $accepted in $seconds s = $(python3 -c "print('%.1f' % ($accepted / $seconds))")/s, delivered $delivered/s"
-done
+}
+
+say "load average before the measurements: $(cut -d' ' -f1-3 /proc/loadavg)"
+declare -A fixed_accepted=()
+say "fixed rate: $rate/s for $fixed_seconds s, one instance then two"
+fixed_rate 1
+start 1
+fixed_rate 2
+echo "two instances against one at $rate/s, CPU per accepted submission (one, two, two / one - 1):"
+"$here/bench/cpu.py" compare "${fixed_accepted[1]}" "$work/cpu-fixed-1-start.json" "$work/cpu-fixed-1-end.json" \
+  "${fixed_accepted[2]}" "$work/cpu-fixed-2-start.json" "$work/cpu-fixed-2-end.json"
+
+say "saturated: $clients clients for $seconds s, two instances then one"
+saturated 2
+stop 1
+saturated 1
+start 1
 
 # The kill phase delivers to the counting stand-in (reloaded with SIGHUP by the running two).
 sed -i "s/127.0.0.1:$sim_port/127.0.0.1:$dhis2_port/" "$work"/dhis2gw-*.yml
