@@ -24,8 +24,8 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$(sed -n 's/^sche
   "$venv/bin/pip" install -q -r packaging/schemathesis-requirements.txt
 fi
 
-# The newer of the release and debug builds (the test run builds debug).
-bin=$(ls -t target/release/dhis2gw target/debug/dhis2gw 2>/dev/null | head -1 || true)
+# SCHEMATHESIS_DHIS2GW, else the newer of the release and debug builds (the test run builds debug).
+bin=${SCHEMATHESIS_DHIS2GW:-$(ls -t target/release/dhis2gw target/debug/dhis2gw 2>/dev/null | head -1 || true)}
 [ -n "$bin" ] && [ -x "$bin" ] || { echo "no dhis2gw binary: run cargo build first" >&2; exit 1; }
 
 svc=$root/services

@@ -18,6 +18,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::http::auth::{ApiAuth, client_ip};
+use crate::http::text::Text;
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
 use crate::submissions::{Accepted, Submitter};
@@ -211,10 +212,10 @@ pub struct RequeuedBody {
 pub struct BatchRequeueRequest {
     /// Accepted for compatibility and ignored: requeue works from the log, not a Redis queue.
     #[oai(nullable)]
-    pub queue: Option<String>,
+    pub queue: Option<Text>,
     /// Task ids (UUIDs); at least one.
     #[oai(validator(min_items = 1))]
-    pub task_ids: Vec<String>,
+    pub task_ids: Vec<Text>,
 }
 
 #[derive(Debug, Object)]
@@ -363,7 +364,7 @@ impl SubmissionApi {
         Ok(Json(BatchRequeueBody {
             queue: body
                 .queue
-                .unwrap_or_else(|| crate::submissions::QUEUE_NAME.to_owned()),
+                .map_or_else(|| crate::submissions::QUEUE_NAME.to_owned(), String::from),
             re_enqueued: report.requeued.len() as u64,
             failed: errors.len() as u64,
             errors,

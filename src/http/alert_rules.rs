@@ -16,6 +16,7 @@ use crate::alerts::rules::{self, RuleInput};
 use crate::alerts::rules_csv::{self, ImportReport};
 use crate::alerts::{AlertError, RowError};
 use crate::db::alert_rules::AlertRuleRow;
+use crate::http::text::{Text, string};
 use crate::http::{ApiError, ErrorBody, FieldError, Tag};
 use crate::mappings::ImportLimits;
 use crate::state::AppState;
@@ -87,15 +88,15 @@ impl From<AlertRuleRow> for AlertRuleView {
 pub struct AlertRuleBody {
     /// Required (optional in the schema only so that its absence is answered naming it).
     #[oai(nullable)]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// Required: the data element UID (11 characters, a letter first).
     #[oai(nullable)]
-    pub data_element: Option<String>,
+    pub data_element: Option<Text>,
     #[oai(nullable)]
-    pub disease_code: Option<String>,
+    pub disease_code: Option<Text>,
     /// Required: the detection method; see docs/alerts.md for each one's parameters.
     #[oai(nullable)]
-    pub rule_type: Option<String>,
+    pub rule_type: Option<Text>,
     /// The method's parameters, a JSON object (default `{}`: the method's defaults).
     #[oai(nullable)]
     pub params: Option<Value>,
@@ -107,10 +108,10 @@ pub struct AlertRuleBody {
     pub overrides: Option<Value>,
     /// `skip` (default) or `zero`.
     #[oai(nullable)]
-    pub missing_policy: Option<String>,
+    pub missing_policy: Option<Text>,
     /// `alert` (default) or `action`.
     #[oai(nullable)]
-    pub severity: Option<String>,
+    pub severity: Option<Text>,
     /// Default true.
     #[oai(nullable)]
     pub enabled: Option<bool>,
@@ -129,15 +130,15 @@ impl TryFrom<AlertRuleBody> for RuleInput {
             )),
         };
         Ok(RuleInput {
-            name: b.name.unwrap_or_default(),
-            data_element: b.data_element.unwrap_or_default(),
-            disease_code: b.disease_code,
-            rule_type: b.rule_type.unwrap_or_default(),
+            name: b.name.unwrap_or_default().into(),
+            data_element: b.data_element.unwrap_or_default().into(),
+            disease_code: string(b.disease_code),
+            rule_type: b.rule_type.unwrap_or_default().into(),
             params: map("params", b.params)?,
             level: b.level,
             overrides: map("overrides", b.overrides)?,
-            missing_policy: b.missing_policy,
-            severity: b.severity,
+            missing_policy: string(b.missing_policy),
+            severity: string(b.severity),
             enabled: b.enabled,
         })
     }

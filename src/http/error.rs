@@ -59,6 +59,11 @@ pub enum ApiError {
     /// No such object.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The request matches the documented schema but breaks a rule the schema cannot state (a
+    /// code with no mapping, a period DHIS2 does not have, a combination of fields, a file that
+    /// is not the CSV or spreadsheet it claims to be); `details` names each field at fault.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
     /// The request conflicts with the current state (e.g. an idempotency key reused with another body).
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
@@ -90,6 +95,13 @@ impl ApiError {
         let mut body = ErrorBody::new("validation_failed", error);
         body.details = details;
         ApiError::BadRequest(Json(body))
+    }
+    /// A schema-valid request refused by a rule of the handler or service (422), with the same
+    /// code and `details` as a 400, so a client that reads `code` needs no change.
+    pub fn unprocessable(error: impl Into<String>, details: Vec<FieldError>) -> Self {
+        let mut body = ErrorBody::new("validation_failed", error);
+        body.details = details;
+        ApiError::Unprocessable(Json(body))
     }
     pub fn unauthorized(error: impl Into<String>) -> Self {
         ApiError::Unauthorized(
@@ -175,6 +187,12 @@ pub async fn json_error(err: poem::Error) -> Response {
             message: param.reason.clone(),
         }];
     }
+    // A JSON body that breaks its documented schema: a 400 naming the field where poem's
+    // message does (a failed range, length or pattern: "field `password` verification failed").
+    if let Some(payload) = err.downcast_ref::<poem_openapi::error::ParseRequestPayloadError>() {
+        body.code = "validation_failed".to_owned();
+        body.details = payload_field(&payload.reason).into_iter().collect();
+    }
     let mut response = Json(body).with_status(status).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
@@ -183,6 +201,23 @@ pub async fn json_error(err: poem::Error) -> Response {
         );
     }
     response
+}
+
+/// The field a poem body-parsing message names, if it names one.
+fn payload_field(reason: &str) -> Option<FieldError> {
+    let rest = reason.split_once("field `")?.1;
+    let (field, rest) = rest.split_once('`')?;
+    let message = rest
+        .trim_start()
+        .split(" (occurred while parsing")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    Some(FieldError {
+        field: field.to_owned(),
+        message,
+    })
 }
 
 /// A handler panicked: log it and answer the same JSON as any internal error.
@@ -313,5 +348,24 @@ impl From<crate::notify::NotifyError> for ApiError {
             E::Queue(_) => ApiError::unavailable("Redis", &err),
             E::Config(_) | E::NotConfigured(_) => ApiError::internal(&err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_field_check_is_named() {
+        let named = payload_field(
+            "field `password` verification failed. minLength(8) (occurred while parsing \"CreateUserBody\")",
+        )
+        .expect("a field");
+        assert_eq!(named.field, "password");
+        assert_eq!(named.message, "verification failed. minLength(8)");
+        assert_eq!(
+            payload_field("Expected input type \"string\", found false"),
+            None
+        );
     }
 }

@@ -11,6 +11,7 @@ use crate::db::submissions::LogFilter;
 use crate::domain::submission::{Kind, Status, Submission};
 use crate::http::auth::ApiAuth;
 use crate::http::params::{self, DateOrTime};
+use crate::http::text::{Text, string};
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
 use crate::submissions::RequeueReport;
@@ -68,31 +69,31 @@ pub struct RequeueRequest {
     #[oai(nullable)]
     pub ids: Option<Vec<i64>>,
     #[oai(nullable)]
-    pub status: Option<String>,
+    pub status: Option<Text>,
     #[oai(nullable)]
-    pub task_id: Option<String>,
+    pub task_id: Option<Text>,
     /// The submission id.
     #[oai(nullable)]
     pub job_id: Option<i64>,
     #[oai(nullable)]
-    pub submitted_at: Option<String>,
+    pub submitted_at: Option<Text>,
     #[oai(nullable)]
-    pub from_date: Option<String>,
+    pub from_date: Option<Text>,
     #[oai(nullable)]
-    pub to_date: Option<String>,
+    pub to_date: Option<Text>,
     /// Username or user id.
     #[oai(nullable)]
-    pub user: Option<String>,
+    pub user: Option<Text>,
     #[oai(nullable)]
-    pub text: Option<String>,
+    pub text: Option<Text>,
     #[oai(nullable)]
-    pub kind: Option<String>,
+    pub kind: Option<Text>,
     #[oai(nullable)]
-    pub source: Option<String>,
+    pub source: Option<Text>,
     #[oai(nullable)]
-    pub data_set: Option<String>,
+    pub data_set: Option<Text>,
     #[oai(nullable)]
-    pub org_unit: Option<String>,
+    pub org_unit: Option<Text>,
     /// Count only: answer what would be requeued and change nothing.
     #[oai(default)]
     pub dry_run: bool,
@@ -452,18 +453,18 @@ impl LogsApi {
     ) -> Result<Json<RequeueAnswer>, ApiError> {
         let b = body.0;
         let query = LogQuery {
-            status: b.status,
-            task_id: b.task_id,
+            status: string(b.status),
+            task_id: string(b.task_id),
             job_id: b.job_id,
-            submitted_at: b.submitted_at,
-            from_date: b.from_date,
-            to_date: b.to_date,
-            user: b.user,
-            text: b.text,
-            kind: b.kind,
-            source: b.source,
-            data_set: b.data_set,
-            org_unit: b.org_unit,
+            submitted_at: string(b.submitted_at),
+            from_date: string(b.from_date),
+            to_date: string(b.to_date),
+            user: string(b.user),
+            text: string(b.text),
+            kind: string(b.kind),
+            source: string(b.source),
+            data_set: string(b.data_set),
+            org_unit: string(b.org_unit),
         };
         let reason = |n: usize| (n > 0).then(|| NO_PAYLOAD.to_owned());
         let submissions = self.state.submissions();

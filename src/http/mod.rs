@@ -24,6 +24,7 @@ pub mod params;
 pub mod policy;
 pub mod queue_stats;
 pub mod session;
+pub mod text;
 pub mod users;
 
 use std::time::Duration;

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::auth::session::{self, Session};
+use crate::http::text::Text;
 use crate::http::users::UserView;
 use crate::http::{ApiError, Tag};
 use crate::state::AppState;
@@ -19,9 +20,9 @@ pub struct SessionApi {
 /// Username and password. (No `Debug`: it would print the password.)
 #[derive(Object)]
 pub struct LoginBody {
-    pub username: String,
+    pub username: Text,
     #[oai(write_only)]
-    pub password: String,
+    pub password: Text,
 }
 
 /// A refresh token from login or a previous refresh.

@@ -14,6 +14,7 @@ use crate::auth::{AuthError, Role};
 use crate::db::tokens;
 use crate::db::users::{UserChanges, UserFilter, UserRow};
 use crate::http::auth::ApiAuth;
+use crate::http::text::{Text, string};
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
 
@@ -65,24 +66,24 @@ impl From<UserRow> for UserView {
 #[derive(Object)]
 pub struct CreateUserBody {
     /// 1 to 150 letters, digits and `. _ @ + -`.
-    pub username: String,
+    pub username: Text,
     /// 8 to 1024 characters.
     #[oai(write_only)]
-    pub password: String,
+    pub password: Text,
     #[oai(nullable)]
-    pub firstname: Option<String>,
+    pub firstname: Option<Text>,
     #[oai(rename = "firstName")]
     #[oai(nullable)]
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     #[oai(nullable)]
-    pub lastname: Option<String>,
+    pub lastname: Option<Text>,
     #[oai(rename = "lastName")]
     #[oai(nullable)]
-    pub last_name: Option<String>,
+    pub last_name: Option<Text>,
     #[oai(nullable)]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     #[oai(nullable)]
-    pub telephone: Option<String>,
+    pub telephone: Option<Text>,
     #[oai(nullable)]
     pub role: Option<Role>,
     #[oai(nullable)]
@@ -99,20 +100,20 @@ pub struct CreateUserBody {
 #[derive(Object)]
 pub struct UpdateUserBody {
     #[oai(nullable)]
-    pub username: Option<String>,
+    pub username: Option<Text>,
     #[oai(nullable)]
-    pub firstname: Option<String>,
+    pub firstname: Option<Text>,
     #[oai(rename = "firstName")]
     #[oai(nullable)]
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     #[oai(nullable)]
-    pub lastname: Option<String>,
+    pub lastname: Option<Text>,
     #[oai(rename = "lastName")]
     #[oai(nullable)]
-    pub last_name: Option<String>,
-    pub email: MaybeUndefined<String>,
+    pub last_name: Option<Text>,
+    pub email: MaybeUndefined<Text>,
     #[oai(nullable)]
-    pub telephone: Option<String>,
+    pub telephone: Option<Text>,
     #[oai(nullable)]
     pub role: Option<Role>,
     #[oai(nullable)]
@@ -127,10 +128,10 @@ pub struct UpdateUserBody {
 pub struct PasswordBody {
     #[oai(write_only)]
     #[oai(nullable)]
-    pub old_password: Option<String>,
+    pub old_password: Option<Text>,
     /// 8 to 1024 characters.
     #[oai(write_only)]
-    pub new_password: String,
+    pub new_password: Text,
 }
 
 #[derive(Object)]
@@ -226,11 +227,15 @@ impl UsersApi {
             self.state.db(),
             NewAccount {
                 username: body.username.trim().to_owned(),
-                password: body.password,
-                firstname: body.firstname.or(body.first_name).unwrap_or_default(),
-                lastname: body.lastname.or(body.last_name).unwrap_or_default(),
-                email: non_blank(body.email),
-                telephone: body.telephone.unwrap_or_default(),
+                password: body.password.into(),
+                firstname: body
+                    .firstname
+                    .or(body.first_name)
+                    .unwrap_or_default()
+                    .into(),
+                lastname: body.lastname.or(body.last_name).unwrap_or_default().into(),
+                email: non_blank(string(body.email)),
+                telephone: body.telephone.unwrap_or_default().into(),
                 role,
                 is_active: body.is_active.or(body.is_active_camel).unwrap_or(true),
             },
@@ -359,14 +364,14 @@ impl UsersApi {
         }
         let changes = UserChanges {
             username: body.username.map(|u| u.trim().to_owned()),
-            firstname: body.firstname.or(body.first_name),
-            lastname: body.lastname.or(body.last_name),
+            firstname: string(body.firstname.or(body.first_name)),
+            lastname: string(body.lastname.or(body.last_name)),
             email: match body.email {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(e) => Some(non_blank(Some(e))),
+                MaybeUndefined::Value(e) => Some(non_blank(Some(e.into()))),
             },
-            telephone: body.telephone,
+            telephone: string(body.telephone),
             role: body.role.map(|r| r.as_str().to_owned()),
             is_active,
         };

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 
 use crate::db::mappings::MappingRow;
+use crate::http::text::Text;
 use crate::http::{ApiError, FieldError};
 use crate::mappings::columns::Column;
 use crate::mappings::{ImportMode, ImportReport, Problem, RowProblem, RowValues};
@@ -80,41 +81,41 @@ impl From<MappingRow> for MappingView {
 pub struct MappingBody {
     /// Only on create: the mapping's own UID (drawn when absent).
     #[oai(nullable)]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     #[oai(nullable)]
-    pub code: Option<String>,
+    pub code: Option<Text>,
     #[oai(nullable)]
-    pub what: Option<String>,
+    pub what: Option<Text>,
     #[oai(nullable)]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     #[oai(nullable)]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[oai(nullable)]
-    pub data_set: Option<String>,
+    pub data_set: Option<Text>,
     #[oai(nullable)]
-    pub data_element: Option<String>,
+    pub data_element: Option<Text>,
     #[oai(nullable)]
-    pub category_option_combo: Option<String>,
+    pub category_option_combo: Option<Text>,
     #[oai(nullable)]
-    pub category_option: Option<String>,
+    pub category_option: Option<Text>,
     #[oai(nullable)]
-    pub category_combo: Option<String>,
+    pub category_combo: Option<Text>,
     #[oai(nullable)]
-    pub attribute_option_combo: Option<String>,
+    pub attribute_option_combo: Option<Text>,
     #[oai(nullable)]
-    pub instance_name: Option<String>,
+    pub instance_name: Option<Text>,
     #[oai(nullable)]
-    pub source_name: Option<String>,
+    pub source_name: Option<Text>,
     #[oai(nullable)]
-    pub source_org_unit: Option<String>,
+    pub source_org_unit: Option<Text>,
     #[oai(nullable)]
-    pub destination_org_unit: Option<String>,
+    pub destination_org_unit: Option<Text>,
     #[oai(nullable)]
-    pub dimension_type: Option<String>,
+    pub dimension_type: Option<Text>,
 }
 
 /// Each body field, its column, and its JSON key (for error details).
-fn body_fields(b: &MappingBody) -> [(Column, &'static str, &Option<String>); 16] {
+fn body_fields(b: &MappingBody) -> [(Column, &'static str, &Option<Text>); 16] {
     [
         (Column::Uid, "uid", &b.uid),
         (Column::Code, "code", &b.code),
