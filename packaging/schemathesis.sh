@@ -8,12 +8,13 @@
 #   packaging/schemathesis.sh                  # all three roles
 #   SCHEMATHESIS_MAX_EXAMPLES=25 packaging/schemathesis.sh
 #   SCHEMATHESIS_ROLES=admin packaging/schemathesis.sh
-# Ports: DHIS2GW_ST_PG_PORT (56533), DHIS2GW_ST_REDIS_PORT (57480); data under target/schemathesis.
+# Ports: DHIS2GW_ST_PG_PORT (56533), DHIS2GW_ST_REDIS_PORT (57480); data, reports and the daemon's
+# log under SCHEMATHESIS_DIR (target/schemathesis); the virtualenv in target/schemathesis/venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-root=target/schemathesis
-venv=$root/venv
+root=${SCHEMATHESIS_DIR:-target/schemathesis}
+venv=target/schemathesis/venv
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-5}
 roles=${SCHEMATHESIS_ROLES:-"viewer submitter admin"}
 mkdir -p "$root"
