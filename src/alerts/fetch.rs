@@ -156,7 +156,7 @@ pub async fn fetch(
             };
             let first = first_of[de];
             let weeks = fetched_weeks.remove(de).unwrap_or_default();
-            let mut db = pool.get().await?;
+            let db = pool.get().await?;
             let stored = analytics_cache::series(&db, &scope, de)
                 .await
                 .unwrap_or_default();
@@ -172,7 +172,7 @@ pub async fn fetch(
                     first_week: first.monday(),
                     last_week: last.monday(),
                 };
-                if let Err(e) = analytics_cache::replace(&mut db, &scope, de, cov, &rows).await {
+                if let Err(e) = analytics_cache::replace(db, &scope, de, cov, &rows).await {
                     tracing::warn!(data_element = %de, "history not kept: {e}");
                 }
             }

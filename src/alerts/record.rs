@@ -202,7 +202,7 @@ pub async fn write_alert(
     let failure = match client.post_alert_tracker(&request, mode).await {
         Ok(outcome) if outcome.status != ImportStatus::Error => {
             drop(db);
-            let mut db = pool.get().await?;
+            let mut db = crate::db::TxConn::new(pool.get().await?);
             let tx = db.transaction().await?;
             let http = i32::from(outcome.http_status);
             if !alerts::confirm(&tx, a.id, &request, &outcome.raw_body, http).await? {
@@ -211,6 +211,7 @@ pub async fn write_alert(
             let notice = notice(&tx, a).await?;
             let deliveries = plan_deliveries(&tx, &notice).await?;
             tx.commit().await?;
+            db.transaction_ended();
             return Ok(Written::Confirmed { deliveries });
         }
         Ok(outcome) => {

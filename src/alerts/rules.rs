@@ -462,7 +462,7 @@ impl Counts {
 
 /// Applies an import's changes in one transaction: all of them or none.
 pub async fn apply(pool: &Pool, changes: &[Change]) -> Result<(), AlertError> {
-    let mut client = pool.get().await?;
+    let mut client = crate::db::TxConn::new(pool.get().await?);
     let tx = client.transaction().await?;
     for change in changes {
         match change {
@@ -481,5 +481,6 @@ pub async fn apply(pool: &Pool, changes: &[Change]) -> Result<(), AlertError> {
         }
     }
     tx.commit().await?;
+    client.transaction_ended();
     Ok(())
 }

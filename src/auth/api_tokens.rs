@@ -28,13 +28,14 @@ pub async fn issue_replacing_all(
     user_id: i64,
     ttl_days: Option<u64>,
 ) -> Result<IssuedToken, AuthError> {
-    let mut db = pool.get().await?;
+    let mut db = crate::db::TxConn::new(pool.get().await?);
     let tx = db.transaction().await?;
     let token = secret::new_api_token();
     let expires_at = expiry(ttl_days);
     let id = tokens::insert_api_token(&tx, user_id, &secret::digest(&token), expires_at).await?;
     let revoked = tokens::deactivate_api_tokens(&tx, user_id, Some(id)).await?;
     tx.commit().await?;
+    db.transaction_ended();
     tracing::info!(token_id = id, revoked, "API token issued");
     Ok(IssuedToken {
         id,

@@ -16,7 +16,7 @@ pub const ADMIN_USERNAME: &str = "admin";
 
 /// Creates the first admin when the users table is empty; returns whether it did.
 pub async fn ensure_admin(pool: &Pool, settings: &AuthSettings) -> Result<bool, AuthError> {
-    let mut db = pool.get().await?;
+    let mut db = crate::db::TxConn::new(pool.get().await?);
     let tx = db.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&BOOTSTRAP_LOCK])
         .await?;
@@ -45,6 +45,7 @@ pub async fn ensure_admin(pool: &Pool, settings: &AuthSettings) -> Result<bool, 
     )
     .await?;
     tx.commit().await?;
+    db.transaction_ended();
     if configured {
         tracing::warn!(
             user_uid = %user.uid,

@@ -99,14 +99,16 @@ pub async fn series(
 }
 
 /// Replaces the stored series of `data_element` in `scope` with `series` (the merged old and
-/// new weeks) and records the coverage, in one transaction.
+/// new weeks) and records the coverage, in one transaction, on `db` (which is closed if the
+/// transaction fails, see [`super::TxConn`]).
 pub async fn replace(
-    db: &mut deadpool_postgres::Object,
+    db: deadpool_postgres::Object,
     scope: &str,
     data_element: &str,
     coverage: Coverage,
     series: &[StoredSeries],
 ) -> Result<(), tokio_postgres::Error> {
+    let mut db = super::TxConn::new(db);
     let tx = db.transaction().await?;
     tx.execute(
         "DELETE FROM alert_history WHERE scope = $1 AND data_element = $2",
@@ -147,5 +149,7 @@ pub async fn replace(
         ],
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    db.transaction_ended();
+    Ok(())
 }

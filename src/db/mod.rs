@@ -18,7 +18,9 @@ pub mod queue_stats;
 pub mod redacted;
 pub mod submissions;
 pub mod tokens;
+pub mod tx_conn;
 pub mod users;
 
 pub use deadpool_postgres::{Pool, PoolError};
 pub use pool::connect;
+pub use tx_conn::TxConn;

@@ -72,7 +72,7 @@ pub async fn import(
     // The sheet is dropped here: at the row limit it is tens of megabytes.
     let (candidates, mut errors, mut warnings) = read_rows(sheet)?;
 
-    let mut client = pool.get().await?;
+    let mut client = crate::db::TxConn::new(pool.get().await?);
     let tx = client.transaction().await?;
     if !options.dry_run {
         // Two imports at once would plan against the same state; reads are not blocked.
@@ -101,6 +101,7 @@ pub async fn import(
     }
     apply(&tx, &plan).await?;
     tx.commit().await?;
+    client.transaction_ended();
     tracing::info!(
         inserted = report.inserted,
         updated = report.updated,

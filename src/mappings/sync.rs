@@ -78,7 +78,7 @@ async fn sync_collection(
     collection: Collection,
     options: SyncOptions,
 ) -> Result<CollectionSync, MappingError> {
-    let mut conn = pool.get().await?;
+    let mut conn = crate::db::TxConn::new(pool.get().await?);
     let tx = conn.transaction().await?;
     let since = if options.full {
         None
@@ -115,6 +115,7 @@ async fn sync_collection(
     };
     db::record_run(&tx, collection, newest, fetched, full).await?;
     tx.commit().await?;
+    conn.transaction_ended();
     Ok(CollectionSync {
         collection: collection.name(),
         full,

@@ -174,7 +174,7 @@ async fn record(
         Next::RetryAt(at) => at,
         Next::Done => Utc::now(),
     };
-    let mut client = db.get().await?;
+    let mut client = crate::db::TxConn::new(db.get().await?);
     let tx = client.transaction().await?;
     tx.execute(
         "INSERT INTO notify_attempts (delivery_id, attempt, outcome, answer) VALUES ($1, $2, $3, $4)
@@ -204,5 +204,6 @@ async fn record(
         .await?;
     }
     tx.commit().await?;
+    client.transaction_ended();
     Ok(next)
 }

@@ -96,7 +96,7 @@ pub async fn sync_dhis2(
         users: users.len() as u64,
         ..SyncReport::default()
     };
-    let mut client = db.get().await?;
+    let mut client = crate::db::TxConn::new(db.get().await?);
     let tx = client.transaction().await?;
     for user in users.values() {
         let name = [user.first_name.as_deref(), user.surname.as_deref()]
@@ -166,6 +166,7 @@ pub async fn sync_dhis2(
         )
         .await?;
     tx.commit().await?;
+    client.transaction_ended();
     Ok(report)
 }
 
@@ -175,7 +176,7 @@ pub async fn sync_configured(
     db: &Pool,
     settings: &NotificationsSettings,
 ) -> Result<(), NotifyError> {
-    let mut client = db.get().await?;
+    let mut client = crate::db::TxConn::new(db.get().await?);
     let tx = client.transaction().await?;
     tx.execute(
         "UPDATE notify_settings SET max_level_above = $1, updated_at = now()",
@@ -231,6 +232,7 @@ pub async fn sync_configured(
     )
     .await?;
     tx.commit().await?;
+    client.transaction_ended();
     Ok(())
 }
 

@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use deadpool_postgres::{Object, Pool};
+use deadpool_postgres::Pool;
 use serde_json::Value;
 use tokio::sync::watch;
 
 use super::error::SubmissionError;
 use super::retry::{self, Next, RetryPolicy};
 use crate::config::{ApiSettings, Settings};
+use crate::db::TxConn;
 use crate::db::submissions::{self, AttemptOf, AttemptRecord, Deliverable, Kind, Status};
 use crate::dhis2::{Dhis2Client, Dhis2Error, ImportOutcome, TrackerMode};
 use crate::group_commit::{GroupCommit, RunBatch};
@@ -65,13 +66,11 @@ struct MarkRows(Pool);
 
 impl RunBatch<AttemptOf, bool, SubmissionError> for MarkRows {
     async fn run(&self, attempts: Vec<AttemptOf>) -> Result<Vec<bool>, SubmissionError> {
-        let mut db = self.0.get().await?;
-        let marked = mark(&mut db, &attempts).await;
-        close_on_error(db, marked)
+        mark(&mut TxConn::new(self.0.get().await?), &attempts).await
     }
 }
 
-async fn mark(db: &mut Object, attempts: &[AttemptOf]) -> Result<Vec<bool>, SubmissionError> {
+async fn mark(db: &mut TxConn, attempts: &[AttemptOf]) -> Result<Vec<bool>, SubmissionError> {
     let tx = db.transaction().await?;
     // A mark lost in a crash only leaves the attempt uncounted, like an attempt cut short
     // before its mark; it need not wait for its WAL flush.
@@ -81,20 +80,8 @@ async fn mark(db: &mut Object, attempts: &[AttemptOf]) -> Result<Vec<bool>, Subm
     .await?;
     let marked = submissions::mark_processing(&tx, attempts).await?;
     tx.commit().await?;
+    db.transaction_ended();
     Ok(marked)
-}
-
-/// Hands a transaction's result back, closing its connection instead of returning it to the
-/// pool if the transaction failed. A failed transaction is ended by a ROLLBACK that nobody
-/// waits for, and under a statement timeout that ROLLBACK (or the COMMIT) can itself be
-/// cancelled: the session then stays inside an aborted (or open) transaction, and every later
-/// statement on the pooled connection fails with 25P02 "current transaction is aborted", the
-/// timeout that caused it long gone. The pool opens a fresh connection when it needs one.
-fn close_on_error<T>(db: Object, result: Result<T, SubmissionError>) -> Result<T, SubmissionError> {
-    if result.is_err() {
-        drop(Object::take(db));
-    }
-    result
 }
 
 /// Records a batch of attempts ([`submissions::record_attempts`]).
@@ -105,20 +92,19 @@ impl RunBatch<(AttemptOf, AttemptRecord), bool, SubmissionError> for RecordAttem
         &self,
         records: Vec<(AttemptOf, AttemptRecord)>,
     ) -> Result<Vec<bool>, SubmissionError> {
-        let mut db = self.0.get().await?;
-        let recorded = record(&mut db, &records).await;
-        close_on_error(db, recorded)
+        record(&mut TxConn::new(self.0.get().await?), &records).await
     }
 }
 
 async fn record(
-    db: &mut Object,
+    db: &mut TxConn,
     records: &[(AttemptOf, AttemptRecord)],
 ) -> Result<Vec<bool>, SubmissionError> {
     let tx = db.transaction().await?;
     tx.batch_execute(PLAN_EACH_BATCH).await?;
     let recorded = submissions::record_attempts(&tx, records).await?;
     tx.commit().await?;
+    db.transaction_ended();
     Ok(recorded)
 }
 

@@ -72,7 +72,7 @@ see what adopting it would do with `dhis2gw migrate --adopt --dry-run`, then run
 
 /// Adopts the original's database, or on a dry run reports what adopting would do.
 pub async fn adopt(pool: &Pool, options: Options) -> Result<Report, AdoptError> {
-    let mut conn = pool.get().await?;
+    let mut conn = crate::db::TxConn::new(pool.get().await?);
     let tx = conn.transaction().await?;
     tx.execute(
         "SELECT pg_advisory_xact_lock($1)",
@@ -123,8 +123,10 @@ pub async fn adopt(pool: &Pool, options: Options) -> Result<Report, AdoptError> 
 
     if options.dry_run {
         tx.rollback().await?;
+        conn.transaction_ended();
     } else {
         tx.commit().await?;
+        conn.transaction_ended();
         if report.default_admin_disabled {
             tracing::warn!(
                 "adoption disabled the original's seeded user 'admin': it still had the published \
