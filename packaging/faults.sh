@@ -78,7 +78,7 @@ command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_ins
 command -v curl >/dev/null || apt_install curl
 command -v python3 >/dev/null || apt_install python3
 
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@" 9>&-; else "$@" 9>&-; fi; }
 psql_as() { "$pg_bin/psql" -qtA -h 127.0.0.1 -p "$pg_port" -U dhis2gw "$@"; }
 sql() { psql_as -d dhis2gw -c "$1"; }
 rcli() { redis-cli -p "$redis_port" "$@"; }
@@ -86,7 +86,8 @@ rcli() { redis-cli -p "$redis_port" "$@"; }
 gw="$here/target/debug/dhis2gw"
 [ -x "$gw" ] || (cd "$here" && cargo build --quiet -p dhis2gw --bin dhis2gw)
 
-# One run per FAULTS_DIR at a time.
+# One run per FAULTS_DIR at a time. The lock's descriptor (9) is closed for every service
+# started below, so that what a run killed outright leaves behind does not hold the lock.
 mkdir -p "$(dirname "$work")"
 exec 9>"$work.lock"
 flock -n 9 || { say "another run is using $work"; exit 1; }
@@ -144,7 +145,7 @@ start_pg
 psql_as -d postgres -c "CREATE ROLE gw LOGIN" -c "CREATE DATABASE dhis2gw OWNER gw"
 start_redis() {
   redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$work" --logfile "$work/redis.log" --pidfile "$work/redis.pid" >/dev/null
+    --dir "$work" --logfile "$work/redis.log" --pidfile "$work/redis.pid" >/dev/null 9>&-
   for _ in $(seq 1 50); do rcli ping >/dev/null 2>&1 && return; sleep 0.1; done
   say "Redis did not start"; exit 1
 }
@@ -165,7 +166,7 @@ EOF
 }
 write_config warn
 start_gw() {
-  "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 &
+  "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 9>&- &
   gw_pid=$!
   echo "$gw_pid" >"$work/gw.pid"
   for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" && return; sleep 0.1; done
@@ -263,11 +264,12 @@ for name in $scenarios; do
     echo "$name: skipped (no size-limited tmpfs: needs root and mount)"; continue
   fi
   echo 0 >"$work/dhis2-delay"
-  python3 "$load" dhis2 "$dhis2_port" "$work/dhis2-delay" & dhis2_pid=$!
+  python3 "$load" dhis2 "$dhis2_port" "$work/dhis2-delay" 9>&- & dhis2_pid=$!
   echo "$dhis2_pid" >"$work/dhis2.pid"
   for _ in $(seq 1 50); do listening "$dhis2_port" && break; sleep 0.1; done
   extra=""
-  python3 "$load" load "$work/$name.json" "http://127.0.0.1:$gw_port" "$token" "$seconds" "$clients" & load_pid=$!
+  python3 "$load" load "$work/$name.json" "http://127.0.0.1:$gw_port" "$token" "$seconds" "$clients" 9>&- &
+  load_pid=$!
   echo "$load_pid" >"$work/load.pid"
   sleep $((seconds / 3))
   "$name"
