@@ -17,6 +17,12 @@ use poem_openapi::{
 use serde_json::Value;
 use uuid::Uuid;
 
+#[cfg(test)]
+mod schema_tests;
+mod value_schema;
+
+pub use value_schema::{AggregateValueDoc, ScalarDoc};
+
 use crate::http::auth::{ApiAuth, client_ip};
 use crate::http::text::Text;
 use crate::http::{ApiError, FieldError, Tag};
@@ -27,56 +33,76 @@ pub struct SubmissionApi {
     pub state: AppState,
 }
 
-/// The body of `POST /api/v2/aggregate` (the original's, plus optional fields).
+/// The body of `POST /api/v2/aggregate` (the original's, plus optional fields). What this
+/// schema states is a 400 when broken; a request that fits it but that the service cannot take
+/// (a code or org unit with no mapping, a period or date the calendar lacks, a blank text) is a
+/// 422 naming the field.
 #[derive(Debug, Object)]
 #[oai(rename = "AggregateRequest")]
 pub struct AggregateRequestDoc {
     /// Org unit: a DHIS2 UID, or a source code with an org-unit mapping (`what = ou`).
-    #[oai(rename = "orgUnit")]
+    #[oai(rename = "orgUnit", validator(min_length = 1, max_length = 50000))]
     pub org_unit: String,
     /// Kept in the log, not sent.
-    #[oai(rename = "orgUnitName")]
-    #[oai(nullable)]
+    #[oai(
+        rename = "orgUnitName",
+        nullable,
+        validator(min_length = 1, max_length = 50000)
+    )]
     pub org_unit_name: Option<String>,
     /// A DHIS2 period of any period type: `2024`, `202401`, `20240115`, `2024W3`, `2024Q1`,
     /// `2024S1`, `202401B`, `2024July`, `2024WedW3`, `2024BiW2`, `2024AprilS1`, `2024NovQ1`...
+    /// One the calendar lacks (`202413`, `2021W53`) is a 422.
+    #[oai(validator(
+        pattern = r"^[0-9]{4}([0-9]{2}|[0-9]{4}|-[0-9]{2}|-[0-9]{2}-[0-9]{2}|[0-9]{2}B|(W|WedW|ThuW|SatW|SunW|BiW)[0-9]{1,2}|(Q|NovQ|S|AprilS|NovS)[0-9]|April|July|Sep|Oct|Nov)?$"
+    ))]
     pub period: String,
     /// Data set UID.
-    #[oai(rename = "dataSet")]
+    #[oai(rename = "dataSet", validator(pattern = r"^[A-Za-z][A-Za-z0-9]{10}$"))]
     pub data_set: String,
     /// Key → value. A value is a number, a numeric or text string, a boolean, or
-    /// `{"value": …, "comment": "…"}`. Keys are mapped with `api.mapping_scheme`.
-    #[oai(rename = "dataValues")]
-    pub data_values: BTreeMap<String, Value>,
+    /// `{"value": …, "comment": "…"}`. Keys are mapped with `api.mapping_scheme`; when none
+    /// maps, the request is a 422. An empty or blank key is a 422 too.
+    #[oai(rename = "dataValues", validator(min_properties = 1))]
+    pub data_values: BTreeMap<String, AggregateValueDoc>,
     /// Attribute option combo UID for the whole set.
-    #[oai(rename = "attributeOptionCombo")]
-    #[oai(nullable)]
+    #[oai(
+        rename = "attributeOptionCombo",
+        nullable,
+        validator(pattern = r"^[A-Za-z][A-Za-z0-9]{10}$")
+    )]
     pub attribute_option_combo: Option<String>,
     /// `YYYY-MM-DD`; only when given does DHIS2 mark the data set complete.
-    #[oai(rename = "completeDate")]
-    #[oai(nullable)]
+    #[oai(
+        rename = "completeDate",
+        nullable,
+        validator(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    )]
     pub complete_date: Option<String>,
     /// Mapping namespace (source); default `default`.
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 50000))]
     pub source: Option<String>,
     /// Mapping namespace (instance); default `default`.
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 50000))]
     pub instance: Option<String>,
 }
 
-/// A DHIS2 tracker import payload, flat or nested (as `POST /api/tracker` takes it).
+/// A DHIS2 tracker import payload, flat or nested (as `POST /api/tracker` takes it). This
+/// schema states the outer shape (a 400 when broken); the objects are checked against DHIS2's
+/// tracker model (UIDs, required fields, dates), and a payload with no object at all is
+/// refused: a 422 naming the JSON path.
 #[derive(Debug, Object)]
-#[oai(rename = "TrackerPayload")]
+#[oai(rename = "TrackerPayload", deny_unknown_fields)]
 pub struct TrackerPayloadDoc {
     #[oai(rename = "trackedEntities")]
     #[oai(nullable)]
-    pub tracked_entities: Option<Vec<Value>>,
+    pub tracked_entities: Option<Vec<BTreeMap<String, Value>>>,
     #[oai(nullable)]
-    pub enrollments: Option<Vec<Value>>,
+    pub enrollments: Option<Vec<BTreeMap<String, Value>>>,
     #[oai(nullable)]
-    pub events: Option<Vec<Value>>,
+    pub events: Option<Vec<BTreeMap<String, Value>>>,
     #[oai(nullable)]
-    pub relationships: Option<Vec<Value>>,
+    pub relationships: Option<Vec<BTreeMap<String, Value>>>,
 }
 
 /// A JSON request body read leniently (any or no `Content-Type`, as the original's clients may

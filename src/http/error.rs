@@ -250,7 +250,10 @@ impl From<crate::auth::AuthError> for ApiError {
             E::Forbidden(message) => ApiError::forbidden(message),
             E::NotFound(message) => ApiError::not_found(message),
             E::Conflict(message) => ApiError::conflict(message),
-            E::Invalid(problems) => ApiError::bad_request(
+            // The schema states the shapes (lengths, types); what reaches the service and is
+            // refused breaks a rule it cannot state (the username's characters, an email
+            // address, your own old password).
+            E::Invalid(problems) => ApiError::unprocessable(
                 "the request is invalid",
                 problems
                     .into_iter()
@@ -282,17 +285,7 @@ impl From<crate::submissions::SubmissionError> for ApiError {
     fn from(err: crate::submissions::SubmissionError) -> Self {
         use crate::submissions::SubmissionError as E;
         match err {
-            E::Invalid(problems) => ApiError::bad_request(
-                // The original's wording, kept for integrations that match on it.
-                "Request does not match required schema",
-                problems
-                    .into_iter()
-                    .map(|p| FieldError {
-                        field: p.field,
-                        message: p.message,
-                    })
-                    .collect(),
-            ),
+            E::Invalid(problems) => invalid_submission(problems),
             E::IdempotencyMismatch { .. } => ApiError::conflict(err.to_string()),
             E::NotFound(message) => ApiError::not_found(message),
             E::Forbidden(message) => ApiError::forbidden(message),
@@ -302,15 +295,40 @@ impl From<crate::submissions::SubmissionError> for ApiError {
     }
 }
 
+/// A submission that fails validation. Any problem that breaks the documented schema makes it
+/// a 400, with the original's wording, kept for integrations that match on it; only a request
+/// that fits the schema is a 422. A mixed list is a 400 (what the client must fix first is the
+/// shape), naming every field all the same: the schema problems first, then the rules.
+fn invalid_submission(mut problems: Vec<crate::submissions::Problem>) -> ApiError {
+    use crate::submissions::error::Breaks;
+    problems.sort_by_key(|p| p.breaks);
+    let breaks_schema = problems.first().is_some_and(|p| p.breaks == Breaks::Schema);
+    let details = problems
+        .into_iter()
+        .map(|p| FieldError {
+            field: p.field,
+            message: p.message,
+        })
+        .collect();
+    if breaks_schema {
+        ApiError::bad_request("Request does not match required schema", details)
+    } else {
+        ApiError::unprocessable("Request matches the schema but cannot be accepted", details)
+    }
+}
+
 impl From<crate::mappings::MappingError> for ApiError {
     fn from(err: crate::mappings::MappingError) -> Self {
         use crate::mappings::MappingError as E;
         match err {
             E::Invalid(problems) => crate::http::mappings::invalid(problems),
-            E::InvalidRows(_) => ApiError::bad_request(err.to_string(), vec![]),
-            E::BadFile(_) | E::EmptyFile | E::Refused(_) | E::MetadataNotSynced => {
-                ApiError::bad_request(err.to_string(), vec![])
+            // A file the schema can only call "binary", or a row or combination of fields it
+            // cannot judge: schema-valid, refused by a rule.
+            E::InvalidRows(_) => ApiError::unprocessable(err.to_string(), vec![]),
+            E::BadFile(_) | E::EmptyFile | E::Refused(_) => {
+                ApiError::unprocessable(err.to_string(), vec![])
             }
+            E::MetadataNotSynced => ApiError::conflict(err.to_string()),
             E::TooLarge(message) => {
                 ApiError::PayloadTooLarge(Json(ErrorBody::new("payload_too_large", message)))
             }
@@ -338,7 +356,7 @@ impl From<crate::notify::NotifyError> for ApiError {
     fn from(err: crate::notify::NotifyError) -> Self {
         use crate::notify::NotifyError as E;
         match err {
-            E::Invalid { field, message } => ApiError::bad_request(
+            E::Invalid { field, message } => ApiError::unprocessable(
                 format!("invalid query: {field}: {message}"),
                 vec![FieldError { field, message }],
             ),

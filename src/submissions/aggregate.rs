@@ -7,14 +7,15 @@ use serde_json::{Map, Value};
 
 use super::error::Problem;
 use super::mapping::MappingIndex;
-use crate::domain::period::Period;
+use crate::domain::period::{Period, PeriodError};
 use crate::domain::uid::Uid;
-use crate::domain::value::DataValue;
+use crate::domain::value::{DataValue, ValueError};
 
 /// The mapping namespace used when the request names none.
 pub const DEFAULT_NAMESPACE: &str = "default";
-/// Longest free-text field we take (org unit code, names, comments, namespace).
-const MAX_TEXT: usize = 50_000;
+/// Longest free-text field we take (org unit code, names, comments, namespace), in characters
+/// as the schema's `maxLength` counts them.
+pub const MAX_TEXT: usize = 50_000;
 
 /// One entry of `dataValues`: the submitter's key, the value as DHIS2 text, an optional comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +40,9 @@ pub struct AggregateRequest {
     pub instance: String,
 }
 
-/// Reads the request; on failure, one problem per bad field.
+/// Reads the request; on failure, one problem per bad field. What the OpenAPI schema of the body
+/// (`http::aggregate::AggregateRequestDoc`) states is a [`Problem::new`], the rest a
+/// [`Problem::rule`].
 pub fn parse(body: &Value) -> Result<AggregateRequest, Vec<Problem>> {
     let Some(object) = body.as_object() else {
         return Err(vec![Problem::new(
@@ -50,11 +53,8 @@ pub fn parse(body: &Value) -> Result<AggregateRequest, Vec<Problem>> {
     let mut problems = Vec::new();
     let org_unit = required_text(object, "orgUnit", &mut problems);
     let org_unit_name = optional_text(object, "orgUnitName", &mut problems);
-    let period = required_text(object, "period", &mut problems).and_then(|text| {
-        Period::parse(&text)
-            .map_err(|e| problems.push(Problem::new("period", e.to_string())))
-            .ok()
-    });
+    let period = required_text(object, "period", &mut problems)
+        .and_then(|text| period_problem(&text, "period", &mut problems));
     let data_set = required_uid(object, "dataSet", &mut problems);
     let attribute_option_combo = optional_text(object, "attributeOptionCombo", &mut problems)
         .and_then(|text| {
@@ -62,16 +62,8 @@ pub fn parse(body: &Value) -> Result<AggregateRequest, Vec<Problem>> {
                 .map_err(|e| problems.push(Problem::new("attributeOptionCombo", e.to_string())))
                 .ok()
         });
-    let complete_date = optional_text(object, "completeDate", &mut problems).and_then(|text| {
-        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .map_err(|_| {
-                problems.push(Problem::new(
-                    "completeDate",
-                    format!("{text:?} is not a date written YYYY-MM-DD"),
-                ))
-            })
-            .ok()
-    });
+    let complete_date = optional_text(object, "completeDate", &mut problems)
+        .and_then(|text| date(&text, "completeDate", &mut problems));
     let values = data_values(object.get("dataValues"), &mut problems);
     let source = optional_text(object, "source", &mut problems)
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
@@ -116,14 +108,20 @@ fn optional_text(
 ) -> Option<String> {
     match object.get(field) {
         None | Some(Value::Null) => None,
-        Some(Value::String(text)) if text.trim().is_empty() => {
+        Some(Value::String(text)) if text.is_empty() => {
             problems.push(Problem::new(field, "must not be empty"));
             None
         }
-        Some(Value::String(text)) if text.len() > MAX_TEXT => {
+        Some(Value::String(text)) if text.trim().is_empty() => {
+            // `minLength: 1` lets a blank string through; which characters are blank differs
+            // between regex dialects, so the schema does not try to say it.
+            problems.push(Problem::rule(field, "must not be blank"));
+            None
+        }
+        Some(Value::String(text)) if too_long(text) => {
             problems.push(Problem::new(
                 field,
-                format!("is longer than {MAX_TEXT} bytes"),
+                format!("is longer than {MAX_TEXT} characters"),
             ));
             None
         }
@@ -148,6 +146,71 @@ fn required_uid(
             .map_err(|e| problems.push(Problem::new(field, e.to_string())))
             .ok()
     })
+}
+
+/// Longer than the schema's `maxLength` for free text.
+pub fn too_long(text: &str) -> bool {
+    text.len() > MAX_TEXT && text.chars().count() > MAX_TEXT
+}
+
+/// The period in `text`: not written in a DHIS2 format breaks the schema's `pattern` (the
+/// formats [`Period::parse`] reads); written so but absent from the calendar (`202413`,
+/// `2021W53`) breaks a rule.
+pub fn period_problem(text: &str, field: &str, problems: &mut Vec<Problem>) -> Option<Period> {
+    match Period::parse(text) {
+        Ok(period) => Some(period),
+        Err(e @ PeriodError::Unrecognised(_)) => {
+            problems.push(Problem::new(field, e.to_string()));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::rule(field, e.to_string()));
+            None
+        }
+    }
+}
+
+/// The date in `text`: not written `YYYY-MM-DD` breaks the schema's pattern; written so but not
+/// on the calendar (`2024-02-30`) breaks a rule.
+pub fn date(text: &str, field: &str, problems: &mut Vec<Problem>) -> Option<NaiveDate> {
+    if !is_date_shaped(text) {
+        problems.push(Problem::new(
+            field,
+            format!("{text:?} is not a date written YYYY-MM-DD"),
+        ));
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| problems.push(Problem::rule(field, format!("{text:?} is not a date"))))
+        .ok()
+}
+
+/// Whether `text` matches the schema's date pattern, `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`.
+pub fn is_date_shaped(text: &str) -> bool {
+    text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+}
+
+/// A data value as [`DataValue::parse`] reads it. An array, object or null, or an empty string,
+/// break the schema (a number, a non-empty string or a boolean); a blank string and a number
+/// too long to write without an exponent break a rule.
+pub fn data_value(raw: &Value, path: &str, problems: &mut Vec<Problem>) -> Option<DataValue> {
+    match DataValue::parse(raw) {
+        Ok(value) => Some(value),
+        Err(e @ (ValueError::UnsupportedType(_) | ValueError::Empty))
+            if raw.as_str().is_none_or(str::is_empty) =>
+        {
+            problems.push(Problem::new(path, e.to_string()));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::rule(path, e.to_string()));
+            None
+        }
+    }
 }
 
 pub fn json_type(value: &Value) -> &'static str {
@@ -186,7 +249,8 @@ fn data_values(field: Option<&Value>, problems: &mut Vec<Problem>) -> Vec<Reques
     for (key, raw) in object {
         let path = format!("dataValues.{key}");
         if key.trim().is_empty() {
-            problems.push(Problem::new(path, "a key must not be empty"));
+            // OpenAPI 3.0 has no `propertyNames` to say it.
+            problems.push(Problem::rule(path, "a key must not be empty or blank"));
             continue;
         }
         let (raw_value, comment) = match raw {
@@ -196,13 +260,12 @@ fn data_values(field: Option<&Value>, problems: &mut Vec<Problem>) -> Vec<Reques
             },
             other => (other, None),
         };
-        match DataValue::parse(raw_value) {
-            Ok(value) => values.push(RequestValue {
+        if let Some(value) = data_value(raw_value, &path, problems) {
+            values.push(RequestValue {
                 key: key.clone(),
                 value,
                 comment,
-            }),
-            Err(e) => problems.push(Problem::new(path, e.to_string())),
+            });
         }
     }
     values
@@ -236,10 +299,10 @@ fn value_with_comment<'a>(
     };
     let comment = match entry.get("comment") {
         None | Some(Value::Null) => None,
-        Some(Value::String(text)) if text.len() > MAX_TEXT => {
+        Some(Value::String(text)) if too_long(text) => {
             problems.push(Problem::new(
                 format!("{path}.comment"),
-                format!("is longer than {MAX_TEXT} bytes"),
+                format!("is longer than {MAX_TEXT} characters"),
             ));
             return None;
         }
@@ -267,7 +330,7 @@ pub fn org_unit_problem(
         return None;
     }
     Uid::parse(org_unit).err().map(|e| {
-        Problem::new(
+        Problem::rule(
             "orgUnit",
             format!("no org-unit mapping for {org_unit:?} in namespace {source}/{instance}, and it is not a DHIS2 UID: {e}"),
         )
@@ -328,7 +391,7 @@ pub fn map(request: &AggregateRequest, index: &MappingIndex) -> Result<Mapped, V
     }
     if data_values.is_empty() && !request.values.is_empty() {
         for key in &unmapped {
-            problems.push(Problem::new(
+            problems.push(Problem::rule(
                 format!("dataValues.{key}"),
                 format!(
                     "no mapping for this key in namespace {}/{} (scheme {}), so nothing would be sent",

@@ -2,22 +2,20 @@
 //! field by field, then logged and queued like every aggregate submission (the same log row,
 //! queue and delivery to DHIS2 `POST /api/dataValueSets`). Described in `docs/migrating.md`.
 
-use chrono::NaiveDate;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::Submissions;
 use super::accept::{Accepted, Submitter, body_hash, check_key};
-use super::aggregate::{DEFAULT_NAMESPACE, json_type};
+use super::aggregate::{
+    DEFAULT_NAMESPACE, MAX_TEXT, data_value, date, json_type, period_problem, too_long,
+};
 use super::error::{Problem, SubmissionError};
 use crate::db::submissions::{Kind, NewSubmission};
-use crate::domain::period::Period;
 use crate::domain::uid::Uid;
-use crate::domain::value::DataValue;
 
 /// Most values in one set (DHIS2 takes more, but one request this large belongs in a file import).
 pub const MAX_VALUES: usize = 100_000;
-const MAX_TEXT: usize = 50_000;
 
 /// What the log records of a valid set: its first org unit, period and data set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,14 +36,18 @@ impl Check<'_> {
     fn text(&mut self, object: &Map<String, Value>, field: &str, path: &str) -> Option<String> {
         match object.get(field) {
             None | Some(Value::Null) => None,
-            Some(Value::String(t)) if t.trim().is_empty() => {
+            Some(Value::String(t)) if t.is_empty() => {
                 self.problems.push(Problem::new(path, "must not be empty"));
                 None
             }
-            Some(Value::String(t)) if t.len() > MAX_TEXT => {
+            Some(Value::String(t)) if t.trim().is_empty() => {
+                self.problems.push(Problem::rule(path, "must not be blank"));
+                None
+            }
+            Some(Value::String(t)) if too_long(t) => {
                 self.problems.push(Problem::new(
                     path,
-                    format!("is longer than {MAX_TEXT} bytes"),
+                    format!("is longer than {MAX_TEXT} characters"),
                 ));
                 None
             }
@@ -60,12 +62,13 @@ impl Check<'_> {
         }
     }
 
+    /// A UID unless the set names another id scheme: a rule, since it hangs on another field.
     fn id(&mut self, object: &Map<String, Value>, field: &str, path: &str) -> Option<String> {
         let text = self.text(object, field, path)?;
         if self.uids
             && let Err(e) = Uid::parse(&text)
         {
-            self.problems.push(Problem::new(path, e.to_string()));
+            self.problems.push(Problem::rule(path, e.to_string()));
             return None;
         }
         Some(text)
@@ -73,12 +76,21 @@ impl Check<'_> {
 
     fn period(&mut self, object: &Map<String, Value>, path: &str) -> Option<String> {
         let text = self.text(object, "period", path)?;
-        match Period::parse(&text) {
-            Ok(_) => Some(text),
-            Err(e) => {
-                self.problems.push(Problem::new(path, e.to_string()));
-                None
-            }
+        period_problem(&text, path, &mut self.problems).map(|_| text)
+    }
+
+    /// A field the set passes on to DHIS2 unread: only its JSON type is the schema's.
+    fn typed(&mut self, object: &Map<String, Value>, field: &str, path: &str, boolean: bool) {
+        let (wanted, fits): (&str, fn(&Value) -> bool) = if boolean {
+            ("a boolean", Value::is_boolean)
+        } else {
+            ("a string", Value::is_string)
+        };
+        if let Some(other) = object.get(field).filter(|v| !v.is_null() && !fits(v)) {
+            self.problems.push(Problem::new(
+                path,
+                format!("must be {wanted}, not {}", json_type(other)),
+            ));
         }
     }
 
@@ -88,7 +100,7 @@ impl Check<'_> {
         let set_org_unit = self.set.get("orgUnit").is_some_and(|v| !v.is_null());
         match self.id(item, "dataElement", &i("dataElement")) {
             Some(_) => {}
-            None if !item.contains_key("dataElement") || item["dataElement"].is_null() => {
+            None if item.get("dataElement").is_none_or(Value::is_null) => {
                 self.problems
                     .push(Problem::new(i("dataElement"), "is required"));
             }
@@ -97,7 +109,7 @@ impl Check<'_> {
         if item.get("period").is_some_and(|v| !v.is_null()) {
             self.period(item, &i("period"));
         } else if !set_period {
-            self.problems.push(Problem::new(
+            self.problems.push(Problem::rule(
                 i("period"),
                 "is required when the set has no period",
             ));
@@ -105,7 +117,7 @@ impl Check<'_> {
         if item.get("orgUnit").is_some_and(|v| !v.is_null()) {
             self.id(item, "orgUnit", &i("orgUnit"));
         } else if !set_org_unit {
-            self.problems.push(Problem::new(
+            self.problems.push(Problem::rule(
                 i("orgUnit"),
                 "is required when the set has no orgUnit",
             ));
@@ -113,19 +125,19 @@ impl Check<'_> {
         self.id(item, "categoryOptionCombo", &i("categoryOptionCombo"));
         self.id(item, "attributeOptionCombo", &i("attributeOptionCombo"));
         self.text(item, "comment", &i("comment"));
+        self.typed(item, "followup", &i("followup"), true);
+        self.typed(item, "deleted", &i("deleted"), true);
         let deleted = item.get("deleted").and_then(Value::as_bool) == Some(true);
         match item.get("value") {
             None | Some(Value::Null) if deleted => {}
             None | Some(Value::Null) => {
-                self.problems.push(Problem::new(
+                self.problems.push(Problem::rule(
                     i("value"),
                     "is required (or send \"deleted\": true)",
                 ));
             }
             Some(v) => {
-                if let Err(e) = DataValue::parse(v) {
-                    self.problems.push(Problem::new(i("value"), e.to_string()));
-                }
+                data_value(v, &i("value"), &mut self.problems);
             }
         }
     }
@@ -153,15 +165,20 @@ pub fn validate(body: &Value) -> Result<SetSummary, Vec<Problem>> {
     let period = check.period(set, "period");
     let org_unit = check.id(set, "orgUnit", "orgUnit");
     check.id(set, "attributeOptionCombo", "attributeOptionCombo");
-    if let Some(date) = check.text(set, "completeDate", "completeDate")
-        && !matches!(date.as_str(), "true" | "false")
-        && NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err()
+    if let Some(text) = check.text(set, "completeDate", "completeDate")
+        && !matches!(text.as_str(), "true" | "false")
     {
-        check.problems.push(Problem::new(
-            "completeDate",
-            format!("{date:?} is not a date written YYYY-MM-DD (nor true or false)"),
-        ));
+        date(&text, "completeDate", &mut check.problems);
     }
+    for field in [
+        "idScheme",
+        "dataElementIdScheme",
+        "orgUnitIdScheme",
+        "strategy",
+    ] {
+        check.typed(set, field, field, false);
+    }
+    check.typed(set, "dryRun", "dryRun", true);
     let mut first = (None, None);
     match set.get("dataValues") {
         Some(Value::Array(values)) if values.is_empty() => check

@@ -6,20 +6,42 @@
 pub struct Problem {
     pub field: String,
     pub message: String,
+    pub breaks: Breaks,
+}
+
+/// What a [`Problem`] breaks, which decides the answer: the request's documented OpenAPI schema
+/// (type, required, length, pattern, …: 400), or a rule the schema cannot state (a code with no
+/// mapping, a period the calendar does not have, a field required only when another is absent:
+/// 422). A client that sends only what the schema allows never gets a 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Breaks {
+    Schema,
+    Rule,
 }
 
 impl Problem {
+    /// A problem the request's OpenAPI schema states (a 400).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             field: field.into(),
             message: message.into(),
+            breaks: Breaks::Schema,
+        }
+    }
+
+    /// A problem with a schema-valid request: a rule the schema cannot state (a 422).
+    pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            breaks: Breaks::Rule,
+            ..Problem::new(field, message)
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmissionError {
-    /// The request fails validation; every bad field is listed.
+    /// The request fails validation; every bad field is listed. A 400 when any problem breaks
+    /// the schema, a 422 when all are rules ([`Breaks`]).
     #[error("the submission is invalid")]
     Invalid(Vec<Problem>),
     /// The idempotency key was used before with a different body.

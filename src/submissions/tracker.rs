@@ -20,7 +20,11 @@ pub struct TrackerSummary {
     pub objects: usize,
 }
 
-/// Checks the payload; on failure, one problem per bad field.
+/// Checks the payload; on failure, one problem per bad field. The OpenAPI schema
+/// (`http::aggregate::TrackerPayloadDoc`) states the outer shape: an object of the four lists
+/// (each absent, null or an array of objects) and nothing else; breaking it is a 400. What is
+/// inside the objects (DHIS2's tracker model: UIDs, required fields, dates), and a payload with
+/// no object at all, are rules (422).
 pub fn validate(body: &Value) -> Result<TrackerSummary, Vec<Problem>> {
     let Some(object) = body.as_object() else {
         return Err(vec![Problem::new(
@@ -30,7 +34,7 @@ pub fn validate(body: &Value) -> Result<TrackerSummary, Vec<Problem>> {
     };
     let mut check = Checker::default();
     for key in object.keys().filter(|k| !LISTS.contains(&k.as_str())) {
-        check.problem(key, "unknown field; a tracker payload has trackedEntities, enrollments, events, relationships");
+        check.shape(key, "unknown field; a tracker payload has trackedEntities, enrollments, events, relationships");
     }
     for list in LISTS {
         match object.get(list) {
@@ -38,6 +42,11 @@ pub fn validate(body: &Value) -> Result<TrackerSummary, Vec<Problem>> {
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     let path = format!("{list}[{i}]");
+                    if !item.is_object() {
+                        // The schema's items are objects; only nested lists are the model's.
+                        check.shape(path, format!("must be an object, not {}", json_type(item)));
+                        continue;
+                    }
                     match list {
                         "trackedEntities" => check.tracked_entity(item, &path),
                         "enrollments" => check.enrollment(item, &path, false),
@@ -46,12 +55,11 @@ pub fn validate(body: &Value) -> Result<TrackerSummary, Vec<Problem>> {
                     }
                 }
             }
-            Some(other) => {
-                check.problem(list, format!("must be an array, not {}", json_type(other)))
-            }
+            Some(other) => check.shape(list, format!("must be an array, not {}", json_type(other))),
         }
     }
     if check.problems.is_empty() && check.objects == 0 {
+        // A rule: the schema could require one non-empty list only with a long `anyOf`.
         check.problem(
             "",
             "the payload holds no tracked entity, enrollment, event or relationship",
@@ -75,7 +83,13 @@ struct Checker {
 }
 
 impl Checker {
+    /// Inside the objects: a rule of DHIS2's tracker model.
     fn problem(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::rule(field, message));
+    }
+
+    /// The outer shape the schema states.
+    fn shape(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem::new(field, message));
     }
 
