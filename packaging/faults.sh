@@ -71,7 +71,7 @@ apt_install() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 \
     || { $sudo apt-get update -q >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
 }
-find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true; }
 pg_bin=$(find_pg_bin)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then apt_install postgresql; pg_bin=$(find_pg_bin); fi
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server
