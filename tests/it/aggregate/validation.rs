@@ -1,19 +1,35 @@
-//! Every way an aggregate body can be wrong gets a 400 naming each bad field, and nothing is
-//! logged.
+//! Every way an aggregate body can be wrong is refused naming each bad field, and nothing is
+//! logged: a 400 when the body breaks its documented schema (the `AggregateRequest` of
+//! `/openapi.json`), a 422 when it fits the schema but a rule refuses it (a period the calendar
+//! lacks, a code with no mapping, a blank text).
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::pipeline::{DATA_SET, Env, ORG_UNIT, aggregate_body};
+use crate::support::pipeline::{DATA_SET, Env, aggregate_body};
 
-async fn rejected(env: &Env, body: &Value) -> Value {
+/// The answer to `body`, which must be refused with `status`.
+async fn refused(env: &Env, body: &Value, status: u16) -> Value {
     let response = env
         .post(&env.submitter, "/api/v2/aggregate", body, None)
         .await;
-    assert_eq!(response.status(), 400, "{body}");
+    let got = response.status();
     let answer: Value = response.json().await.expect("JSON error body");
+    assert_eq!(got, status, "{body}: {answer}");
     assert_eq!(answer["code"], "validation_failed", "{answer}");
     answer
+}
+
+/// Refused for breaking the schema.
+async fn rejected(env: &Env, body: &Value) -> Value {
+    let answer = refused(env, body, 400).await;
+    assert_eq!(answer["error"], "Request does not match required schema");
+    answer
+}
+
+/// Refused by a rule the schema cannot state.
+async fn unprocessable(env: &Env, body: &Value) -> Value {
+    refused(env, body, 422).await
 }
 
 fn fields(answer: &Value) -> Vec<String> {
@@ -59,9 +75,10 @@ async fn every_bad_field_is_named_at_once() {
             "MAL_CONF_M_LT5": {"value": 3, "comment": 7}
         }
     });
+    // Schema problems and rules together: a 400 that names them all, the schema's first.
     let answer = rejected(&env, &body).await;
-    assert_eq!(answer["error"], "Request does not match required schema");
     let mut got = fields(&answer);
+    assert_eq!(got[got.len() - 2..], ["period", "completeDate"], "{answer}");
     got.sort();
     assert_eq!(
         got,
@@ -91,6 +108,7 @@ async fn every_bad_field_is_named_at_once() {
 #[tokio::test]
 async fn periods_are_checked_against_the_calendar() {
     let env = Env::start().await;
+    // Written in a DHIS2 format (the schema's pattern), but not on the calendar: 422.
     for bad in [
         "2024W54",
         "202413",
@@ -100,13 +118,19 @@ async fn periods_are_checked_against_the_calendar() {
         "2024S3",
         "202407B",
         "2024BiW28",
-        "24",
         "2024-13",
-        "2024June",
-        "abc",
     ] {
+        let answer = unprocessable(&env, &aggregate_body(bad, json!({"MAL_SUSP": 1}))).await;
+        assert_eq!(fields(&answer), ["period"], "{bad}: {answer}");
+    }
+    // In no DHIS2 format: the pattern is broken, 400.
+    for bad in ["24", "2024June", "abc", "2024W1 ", "2024w1"] {
         let answer = rejected(&env, &aggregate_body(bad, json!({"MAL_SUSP": 1}))).await;
         assert_eq!(fields(&answer), ["period"], "{bad}: {answer}");
+        assert!(
+            message_of(&answer, "period").contains("unrecognised period format"),
+            "{answer}"
+        );
     }
     let good = [
         "2024",
@@ -155,13 +179,16 @@ async fn uids_must_be_dhis2_uids() {
         body["dataSet"] = json!(bad);
         body["orgUnit"] = json!(bad);
         let answer = rejected(&env, &body).await;
-        let mut got = fields(&answer);
-        got.sort();
-        assert_eq!(got, ["dataSet", "orgUnit"], "{bad}: {answer}");
+        assert_eq!(fields(&answer), ["dataSet", "orgUnit"], "{bad}: {answer}");
         assert!(
             message_of(&answer, "orgUnit").contains("no org-unit mapping"),
             "{answer}"
         );
+        // The data set's UID is the schema's pattern; an org unit may be a mapped code, so
+        // alone it is a rule.
+        body["dataSet"] = json!(DATA_SET);
+        let answer = unprocessable(&env, &body).await;
+        assert_eq!(fields(&answer), ["orgUnit"], "{bad}: {answer}");
     }
 }
 
@@ -232,11 +259,15 @@ async fn a_body_that_is_not_a_json_object_is_refused_clearly() {
 #[tokio::test]
 async fn keys_that_map_to_nothing_are_refused_when_nothing_would_be_sent() {
     let env = Env::start().await;
-    let answer = rejected(
+    let answer = unprocessable(
         &env,
         &aggregate_body("202401", json!({"NOPE": 1, "ALSO_NOPE": 2})),
     )
     .await;
+    assert_eq!(
+        answer["error"],
+        "Request matches the schema but cannot be accepted"
+    );
     let mut got = fields(&answer);
     got.sort();
     assert_eq!(got, ["dataValues.ALSO_NOPE", "dataValues.NOPE"]);
@@ -256,5 +287,130 @@ async fn a_bad_idempotency_key_is_refused() {
         let answer: Value = response.json().await.unwrap();
         assert_eq!(fields(&answer), ["Idempotency-Key"]);
     }
-    let _ = (DATA_SET, ORG_UNIT);
+}
+
+/// What schemathesis sent as schema-valid (seed 24) breaks the schema now that it says what the
+/// service requires: non-empty strings, a period pattern, a UID, at least one value.
+#[tokio::test]
+async fn empty_fields_break_the_schema() {
+    let env = Env::start().await;
+    let body = json!({"orgUnit": "", "period": "", "dataSet": "", "dataValues": {}});
+    let answer = rejected(&env, &body).await;
+    assert_eq!(
+        fields(&answer),
+        ["orgUnit", "period", "dataSet", "dataValues"],
+        "{answer}"
+    );
+    for field in ["orgUnitName", "source", "instance"] {
+        let mut body = aggregate_body("202401", json!({"MAL_SUSP": 1}));
+        body[field] = json!("");
+        let answer = rejected(&env, &body).await;
+        assert_eq!(fields(&answer), [field], "{answer}");
+    }
+}
+
+/// A JSON number or boolean where the schema says string is a 400 naming the field, in every
+/// string field of the body.
+#[tokio::test]
+async fn a_number_or_boolean_is_not_a_string() {
+    let env = Env::start().await;
+    for field in [
+        "orgUnit",
+        "orgUnitName",
+        "period",
+        "dataSet",
+        "attributeOptionCombo",
+        "completeDate",
+        "source",
+        "instance",
+    ] {
+        for not_text in [json!(202401), json!(true)] {
+            let mut body = aggregate_body("202401", json!({"MAL_SUSP": 1}));
+            body[field] = not_text.clone();
+            let answer = rejected(&env, &body).await;
+            assert_eq!(fields(&answer), [field], "{not_text}: {answer}");
+            assert!(
+                message_of(&answer, field).contains("must be a string"),
+                "{answer}"
+            );
+        }
+    }
+    let body = aggregate_body(
+        "202401",
+        json!({"MAL_SUSP": {"value": 1, "comment": false}}),
+    );
+    let answer = rejected(&env, &body).await;
+    assert_eq!(fields(&answer), ["dataValues.MAL_SUSP.comment"], "{answer}");
+    assert_eq!(logged(&env).await, 0);
+}
+
+/// Bodies that fit the schema but that the service cannot take: a 422 naming the field.
+#[tokio::test]
+async fn what_the_schema_cannot_state_is_unprocessable() {
+    let env = Env::start().await;
+    let valid = || aggregate_body("202401", json!({"MAL_SUSP": 1}));
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            {
+                let mut b = valid();
+                b["orgUnit"] = json!("  ");
+                b
+            },
+            "orgUnit",
+        ),
+        (
+            {
+                let mut b = valid();
+                b["orgUnit"] = json!("NO-SUCH-FACILITY");
+                b
+            },
+            "orgUnit",
+        ),
+        (
+            {
+                let mut b = valid();
+                b["source"] = json!(" ");
+                b
+            },
+            "source",
+        ),
+        (
+            {
+                let mut b = valid();
+                b["completeDate"] = json!("2024-02-30");
+                b
+            },
+            "completeDate",
+        ),
+        (
+            aggregate_body("202401", json!({"MAL_SUSP": "   "})),
+            "dataValues.MAL_SUSP",
+        ),
+        (
+            aggregate_body("202401", json!({"MAL_SUSP": 1e300})),
+            "dataValues.MAL_SUSP",
+        ),
+        (
+            aggregate_body("202401", json!({"MAL_SUSP": 1, "": 2})),
+            "dataValues.",
+        ),
+        (
+            aggregate_body("202401", json!({"MAL_SUSP": 1, " ": 2})),
+            "dataValues. ",
+        ),
+    ];
+    for (body, field) in cases {
+        let answer = unprocessable(&env, &body).await;
+        assert_eq!(fields(&answer), [field], "{body}: {answer}");
+    }
+    assert_eq!(logged(&env).await, 0);
+    // The same shapes with good content are accepted.
+    let mut body = valid();
+    body["completeDate"] = json!("2024-02-29");
+    body["dataValues"] =
+        json!({"MAL_SUSP": "12", "MAL_CONF_F_LT5": {"value": 1e3, "comment": "x"}});
+    let response = env
+        .post(&env.submitter, "/api/v2/aggregate", &body, None)
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
