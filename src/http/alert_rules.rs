@@ -152,6 +152,7 @@ pub struct AlertRuleList {
 
 /// A CSV file of rules.
 #[derive(Debug, Multipart)]
+#[oai(deny_unknown_fields)]
 pub struct RulesUpload {
     /// The CSV: the original's `alert_conditions.csv` (`id,name,nmc_diagnosis`) or an export.
     pub file: Upload,
@@ -277,7 +278,8 @@ pub struct RulesDeleted {
 impl From<AlertError> for ApiError {
     fn from(err: AlertError) -> Self {
         match err {
-            AlertError::Invalid { field, message } => ApiError::bad_request(
+            // The schema states the shapes; a rule's params, weeks and names are judged here.
+            AlertError::Invalid { field, message } => ApiError::unprocessable(
                 format!("the alert rule is invalid: {field}: {message}"),
                 vec![FieldError { field, message }],
             ),
@@ -289,7 +291,7 @@ impl From<AlertError> for ApiError {
             AlertError::NotFound(_) | AlertError::NoAlert(_) => {
                 ApiError::not_found(err.to_string())
             }
-            AlertError::BadFile(message) => ApiError::bad_request(
+            AlertError::BadFile(message) => ApiError::unprocessable(
                 message.clone(),
                 vec![FieldError {
                     field: "file".into(),
@@ -299,7 +301,7 @@ impl From<AlertError> for ApiError {
             AlertError::TooLarge(message) => {
                 ApiError::PayloadTooLarge(Json(ErrorBody::new("payload_too_large", message)))
             }
-            AlertError::InvalidRows(_) => ApiError::bad_request(err.to_string(), vec![]),
+            AlertError::InvalidRows(_) => ApiError::unprocessable(err.to_string(), vec![]),
             _ if err.is_unavailable() => ApiError::unavailable("PostgreSQL", &err),
             _ => ApiError::internal(&err),
         }

@@ -12,7 +12,7 @@ use crate::alerts::listing;
 use crate::db::alerts::AlertFilter;
 use crate::domain::alert::Alert;
 use crate::http::auth::ApiAuth;
-use crate::http::params::{AlertStatuses, Choice};
+use crate::http::params::{AlertStatuses, Choice, WeekText};
 use crate::http::{ApiError, FieldError, Tag};
 use crate::state::AppState;
 
@@ -85,8 +85,10 @@ impl AlertsApi {
         /// The disease code (the original's `nmc_diagnosis`).
         disease_code: Query<Option<String>>,
         org_unit: Query<Option<String>>,
-        week_from: Query<Option<String>>,
-        week_to: Query<Option<String>>,
+        /// The first week, `2026W47` (or `2026-W47`); empty: no bound.
+        week_from: Query<Option<WeekText>>,
+        /// The last week, included.
+        week_to: Query<Option<WeekText>>,
         /// Only alerts with an id below this (the previous page's `next_before`).
         before: Query<Option<i64>>,
         /// 1 to 500; default 50.
@@ -122,14 +124,16 @@ impl AlertsApi {
         }
         let week_from = week_from
             .0
+            .map(|w| w.0)
             .filter(|w| !w.is_empty())
             .and_then(|w| week_start("week_from", &w, &mut details));
         let week_to = week_to
             .0
+            .map(|w| w.0)
             .filter(|w| !w.is_empty())
             .and_then(|w| week_start("week_to", &w, &mut details));
         if !details.is_empty() {
-            return Err(ApiError::bad_request("invalid query", details));
+            return Err(ApiError::unprocessable("invalid query", details));
         }
         let filter = AlertFilter {
             status,

@@ -203,10 +203,22 @@ pub async fn json_error(err: poem::Error) -> Response {
     response
 }
 
-/// The field a poem body-parsing message names, if it names one.
+/// The field a poem body-parsing message names, if it names one: a failed check ("field
+/// `password` verification failed. minLength(8)") or a field the body may not have ("unknown
+/// field `colour`.").
 fn payload_field(reason: &str) -> Option<FieldError> {
-    let rest = reason.split_once("field `")?.1;
-    let (field, rest) = rest.split_once('`')?;
+    let named = |marker: &str| {
+        let rest = reason.split_once(marker)?.1;
+        let (field, rest) = rest.split_once('`')?;
+        Some((field.to_owned(), rest))
+    };
+    if let Some((field, _)) = named("unknown field `") {
+        return Some(FieldError {
+            field,
+            message: "is not a field of this body".to_owned(),
+        });
+    }
+    let (field, rest) = named("field `")?;
     let message = rest
         .trim_start()
         .split(" (occurred while parsing")
@@ -214,10 +226,7 @@ fn payload_field(reason: &str) -> Option<FieldError> {
         .unwrap_or_default()
         .trim()
         .to_owned();
-    Some(FieldError {
-        field: field.to_owned(),
-        message,
-    })
+    Some(FieldError { field, message })
 }
 
 /// A handler panicked: log it and answer the same JSON as any internal error.
@@ -381,6 +390,14 @@ mod tests {
         .expect("a field");
         assert_eq!(named.field, "password");
         assert_eq!(named.message, "verification failed. minLength(8)");
+        let unknown = payload_field(
+            "failed to parse \"AlertRuleBody\": unknown field `colour`. (occurred while parsing \"AlertRuleBody\")",
+        )
+        .expect("a field");
+        assert_eq!(
+            (unknown.field.as_str(), unknown.message.as_str()),
+            ("colour", "is not a field of this body")
+        );
         assert_eq!(
             payload_field("Expected input type \"string\", found false"),
             None

@@ -365,7 +365,7 @@ impl LogsApi {
             ));
         }
         if !details.is_empty() {
-            return Err(ApiError::bad_request("invalid log filters", details));
+            return Err(ApiError::unprocessable("invalid log filters", details));
         }
         let result = self
             .state
@@ -480,7 +480,7 @@ impl LogsApi {
                 details.push(bad("ids", "give either ids or filters, not both"));
             }
             if !details.is_empty() {
-                return Err(ApiError::bad_request("invalid requeue", details));
+                return Err(ApiError::unprocessable("invalid requeue", details));
             }
             let mut unique = ids.clone();
             unique.sort_unstable();
@@ -528,7 +528,7 @@ impl LogsApi {
             }));
         }
         if !has_filter(&query) {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::unprocessable(
                 "invalid requeue",
                 vec![bad(
                     "ids",
@@ -539,7 +539,7 @@ impl LogsApi {
         let zone = self.state.settings().server.timezone;
         let (filter, details) = log_filter(query, zone);
         if !details.is_empty() {
-            return Err(ApiError::bad_request("invalid log filters", details));
+            return Err(ApiError::unprocessable("invalid log filters", details));
         }
         let found = submissions
             .requeue_matching(Some(&auth.0), filter, b.dry_run)

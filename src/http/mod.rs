@@ -24,6 +24,7 @@ pub mod params;
 pub mod policy;
 pub mod queue_stats;
 pub mod session;
+pub mod spec;
 pub mod text;
 pub mod users;
 
@@ -108,7 +109,7 @@ fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi_json(state: &AppState) -> String {
-    api_service(state).spec()
+    spec::complete(&api_service(state).spec())
 }
 
 /// Every route of the daemon, with its middleware.
@@ -119,7 +120,14 @@ pub fn routes(state: &AppState) -> impl Endpoint<Output = Response> + use<> {
     let timeout = Duration::from_secs(settings.http.request_timeout_secs);
     let body_limit = settings.http.body_limit_bytes;
     Route::new()
-        .at("/openapi.json", api.spec_endpoint())
+        .at("/openapi.json", {
+            let document = spec::complete(&api.spec());
+            poem::get(poem::endpoint::make_sync(move |_| {
+                document
+                    .clone()
+                    .with_content_type("application/json; charset=utf-8")
+            }))
+        })
         .nest("/swagger", swagger_ui(state))
         .nest("/admin", admin::routes(state))
         // An SMS's short link to an alert's page (http/alert_link.rs).

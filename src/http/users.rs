@@ -111,6 +111,7 @@ pub struct UpdateUserBody {
     #[oai(rename = "lastName")]
     #[oai(nullable)]
     pub last_name: Option<Text>,
+    #[oai(nullable)]
     pub email: MaybeUndefined<Text>,
     #[oai(nullable)]
     pub telephone: Option<Text>,

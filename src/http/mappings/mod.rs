@@ -32,6 +32,7 @@ pub struct MappingsApi {
 
 /// A mappings file upload.
 #[derive(Debug, Multipart)]
+#[oai(deny_unknown_fields)]
 pub struct ImportUpload {
     /// The CSV (`import/csv`) or .xlsx/.xls/.ods spreadsheet (`import/excel`).
     pub file: Upload,

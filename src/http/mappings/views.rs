@@ -177,9 +177,10 @@ pub fn field_error(problem: Problem) -> FieldError {
     }
 }
 
-/// A problem as the 400 body lists it.
+/// The problems as the 422 body lists them (a mapping's fields are judged by the service:
+/// which are required depends on `what`).
 pub fn invalid(problems: Vec<Problem>) -> ApiError {
-    ApiError::bad_request(
+    ApiError::unprocessable(
         "the mapping is invalid",
         problems.into_iter().map(field_error).collect(),
     )

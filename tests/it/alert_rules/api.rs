@@ -147,8 +147,8 @@ async fn viewers_read_submitters_see_nothing_and_only_admins_write() {
     assert_eq!(response.status(), 401);
 }
 
-/// Every field a rule can get wrong: the answer is 400 and names it, in `details` and in the
-/// message.
+/// Every field a rule can get wrong: the answer is 422 (the body fits the schema; a rule of
+/// the method refuses it) and names it, in `details` and in the message.
 #[tokio::test]
 async fn every_validation_error_names_its_field() {
     let rules = spawn().await;
@@ -285,7 +285,7 @@ async fn every_validation_error_names_its_field() {
         let (status, error) = rules
             .call(Method::POST, "/api/v2/alert-rules", Some(body.clone()))
             .await;
-        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(status, 422, "{body}: {error}");
         assert_eq!(error["code"], "validation_failed", "{error}");
         assert_eq!(error["details"][0]["field"], *field, "{body}: {error}");
         let message = error["details"][0]["message"].as_str().unwrap();
@@ -305,11 +305,11 @@ async fn every_validation_error_names_its_field() {
         .await;
     assert_eq!(
         (status, &error["details"][0]["field"]),
-        (400, &json!("level"))
+        (422, &json!("level"))
     );
     assert_eq!(rules.all().await, vec![created], "nothing was written");
 
-    // Malformed bodies are refused before validation, naming what is wrong.
+    // A body the schema refuses (an unknown field) is a 400 before validation, naming it.
     let (status, error) = rules
         .call(
             Method::POST,
@@ -322,12 +322,14 @@ async fn every_validation_error_names_its_field() {
         error["error"].as_str().unwrap().contains("colour"),
         "{error}"
     );
+    // What the schema leaves open (a missing name, params and overrides that are not
+    // objects) is judged by the service: 422 naming the field.
     let mut no_name = anthrax();
     no_name.as_object_mut().unwrap().remove("name");
     let (status, error) = rules
         .call(Method::POST, "/api/v2/alert-rules", Some(no_name))
         .await;
-    assert_eq!(status, 400, "{error}");
+    assert_eq!(status, 422, "{error}");
     assert_eq!(error["details"][0]["field"], "name", "{error}");
     let (status, error) = rules
         .call(
@@ -336,7 +338,7 @@ async fn every_validation_error_names_its_field() {
             Some(with(json!({"params": [1]}))),
         )
         .await;
-    assert_eq!(status, 400, "{error}");
+    assert_eq!(status, 422, "{error}");
     assert_eq!(error["details"][0]["field"], "params", "{error}");
     let (status, error) = rules
         .call(
@@ -347,7 +349,7 @@ async fn every_validation_error_names_its_field() {
         .await;
     assert_eq!(
         (status, &error["details"][0]["field"]),
-        (400, &json!("overrides"))
+        (422, &json!("overrides"))
     );
 }
 

@@ -359,7 +359,7 @@ async fn logs_keyset_cursor_walks_every_row_once_in_order() {
     assert!(uncounted.get("total").is_none() && uncounted.get("total_pages").is_none());
     assert_eq!(uncounted["items"][0]["id"].as_i64(), Some(expected[0]));
     assert!(uncounted["next_cursor"].is_string());
-    // The old page parameter still works; a bad cursor is a 400.
+    // The old page parameter still works; a cursor next_cursor did not issue is a 422.
     let page3 = get("/api/v2/logs?page_size=2&page=3".into()).await;
     assert_eq!(page3["items"][0]["id"].as_i64(), Some(expected[4]));
     let (status, body) = env
@@ -370,7 +370,7 @@ async fn logs_keyset_cursor_walks_every_row_once_in_order() {
         .await;
     assert_eq!(
         (status, body["details"][0]["field"].as_str()),
-        (400, Some("cursor"))
+        (422, Some("cursor"))
     );
 }
 

@@ -146,7 +146,7 @@ async fn requeue_by_filter_counts_first_then_requeues_and_skips_rows_without_a_p
         json!({"text": "a\u{0}b"}),
     ] {
         let (status, answer) = requeue(&env, &admin, body.clone()).await;
-        assert_eq!(status, 400, "{body} -> {answer}");
+        assert_eq!(status, 422, "{body} -> {answer}");
     }
     // The list shares the filters, and refuses the same NUL.
     let (status, answer) = env
@@ -155,7 +155,7 @@ async fn requeue_by_filter_counts_first_then_requeues_and_skips_rows_without_a_p
         .auth(&admin)
         .status_and_json()
         .await;
-    assert_eq!(status, 400, "{answer}");
+    assert_eq!(status, 422, "{answer}");
 }
 
 #[tokio::test]

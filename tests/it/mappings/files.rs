@@ -208,7 +208,7 @@ async fn the_mappings_sheet_is_read_else_the_first_with_a_value() {
     );
 
     let (status, body) = admin.excel("", xlsx("Mappings", &[])).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(body["error"].as_str().unwrap().contains("empty"), "{body}");
 }
 
@@ -272,7 +272,7 @@ async fn files_that_are_no_spreadsheet_are_refused() {
         (Vec::new(), "empty"),
     ] {
         let (status, body) = admin.upload("excel", "", "x.xlsx", bytes).await;
-        assert_eq!(status, 400, "{body}");
+        assert_eq!(status, 422, "{body}");
         assert!(body["error"].as_str().unwrap().contains(expect), "{body}");
     }
 }

@@ -312,8 +312,9 @@ async fn unreadable_files_are_refused_whole_with_a_reason() {
         ("foo,bar\n1,2\n", "header"),
         ("code,Code\nA,B\n", "twice"),
     ] {
+        // A file the schema can only call binary: its content is judged here (422).
         let (status, body) = admin.csv("", text).await;
-        assert_eq!(status, 400, "{text:?}: {body}");
+        assert_eq!(status, 422, "{text:?}: {body}");
         assert!(
             body["error"].as_str().unwrap().contains(expect),
             "{text:?}: {body}"
@@ -322,14 +323,14 @@ async fn unreadable_files_are_refused_whole_with_a_reason() {
     let mut not_utf8 = b"\xEF\xBB\xBFcode,dataelement\n".to_vec();
     not_utf8.extend(b"\xFF\xFE,rPRf4cXHEIx\n");
     let (status, body) = admin.upload("csv", "", "m.csv", not_utf8).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(body["error"].as_str().unwrap().contains("UTF-8"), "{body}");
     let (status, body) = admin.csv("?mode=merge", START).await;
     assert_eq!(status, 400, "{body}");
     let (status, body) = admin
         .upload("excel", "", "m.csv", START.as_bytes().to_vec())
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(
         body["error"].as_str().unwrap().contains("import/csv"),
         "{body}"

@@ -76,7 +76,7 @@ fn problems(list: &Value) -> Vec<(u64, String, String)> {
 async fn sync_stores_the_metadata_and_strict_imports_refuse_what_dhis2_lacks() {
     let (admin, sim, pool) = setup().await;
     let (status, body) = admin.csv("?strict=true", &checked_csv()).await;
-    assert_eq!(status, 400, "strict needs a sync first: {body}");
+    assert_eq!(status, 409, "strict needs a sync first: {body}");
     assert!(
         body["error"].as_str().unwrap().contains("run-job sync"),
         "{body}"
