@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Several dhis2gw on one PostgreSQL and one Redis (run by hand; about 4 minutes; prints figures,
+# Several dhis2gw on one PostgreSQL and one Redis (run by hand; about 2 minutes; prints figures,
 # see docs/operations.md).
 #
 # 1. Coordination cost at a fixed rate: SCALE_RATE submissions per second (below saturation)
