@@ -109,6 +109,7 @@ impl SimApp {
             return Outcome::Respond(auth::login_page());
         }
         let segments = req.segments();
+        let mut truncate = false;
         if req.segments.is_some() && routes::is_data_endpoint(&req.method, &segments) {
             let fault = lock(&state.faults).next();
             match fault {
@@ -121,6 +122,7 @@ impl SimApp {
                 Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
                 Some(Fault::Hang) => return Outcome::Hang,
                 Some(Fault::Drop) => return Outcome::Drop,
+                Some(Fault::Truncated) => truncate = true,
                 None => {}
             }
         }
@@ -140,8 +142,23 @@ impl SimApp {
             user: &user,
             version,
         };
-        Outcome::Respond(routes::dispatch(&ctx))
+        let response = routes::dispatch(&ctx);
+        if truncate {
+            return Outcome::Respond(first_half(response).await);
+        }
+        Outcome::Respond(response)
     }
+}
+
+/// `response` with only the first half of its body (status and headers kept, the length
+/// corrected).
+async fn first_half(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = body.into_bytes().await.unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    let mut cut = Response::from_parts(parts, poem::Body::from(half));
+    cut.headers_mut().remove(poem::http::header::CONTENT_LENGTH);
+    cut
 }
 
 /// Both generations of the login page, whatever version is emulated right now.

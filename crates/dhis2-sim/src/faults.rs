@@ -22,6 +22,10 @@ pub enum Fault {
     Hang,
     /// Closes the TCP connection without writing any response.
     Drop,
+    /// Handles the request as usual (the data is imported), then sends only the first half of
+    /// the answer's body: the JSON cut in the middle, as a connection lost mid-answer or a proxy
+    /// buffer limit leaves it.
+    Truncated,
 }
 
 /// One-shot faults (consumed in order, one per matching request) and a standing fault.

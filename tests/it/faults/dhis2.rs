@@ -42,6 +42,30 @@ async fn a_login_page_answered_200_fails_with_the_page_in_the_log() {
     assert_eq!(data_statuses(&env), [200]);
 }
 
+/// A JSON answer cut in the middle (the data did reach DHIS2): not an import summary, so
+/// nothing says what DHIS2 did. It is not retried blindly (the data may well be stored, and a
+/// resend could duplicate events); the row is failed with the status and the cut body kept, for
+/// a person to check and requeue.
+#[tokio::test]
+async fn a_truncated_json_answer_fails_with_the_cut_body_in_the_log() {
+    let env = Env::start().await;
+    env.sim.push_fault(Fault::Truncated);
+    let log = submit_and_drain(&env).await;
+    assert_eq!(log["status"], "failed", "{log}");
+    assert_eq!(log["attempts"], 1, "{log}");
+    assert_eq!(log["response_status"], 200, "{log}");
+    let kept = log["response"].as_str().unwrap_or("");
+    assert!(
+        kept.starts_with('{') && serde_json::from_str::<Value>(kept).is_err(),
+        "the cut JSON is kept verbatim: {log}"
+    );
+    assert!(
+        log["errors"].as_str().is_some_and(|e| !e.is_empty()),
+        "{log}"
+    );
+    assert_eq!(data_statuses(&env), [200]);
+}
+
 /// 429 with `Retry-After`: retried after it, then imported; the row is completed.
 #[tokio::test]
 async fn too_many_requests_is_retried_then_completed() {
