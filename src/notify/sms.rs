@@ -169,8 +169,9 @@ impl SmsSender {
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
+                // Without the URL: the template may put the secret in it.
                 return SendOutcome::Retry {
-                    answer: format!("gateway unreachable: {e}"),
+                    answer: format!("gateway unreachable: {}", e.without_url()),
                     after: None,
                 };
             }
@@ -183,6 +184,11 @@ impl SmsSender {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let body = response.text().await.unwrap_or_default();
+        // A gateway that echoes the request would echo the secret into the delivery log.
+        let body = match &self.provider {
+            Provider::Http { secret, .. } => hide_secret(&body, secret),
+            Provider::Dhis2 { .. } => body,
+        };
         let answer = format!("{} {}", status.as_u16(), truncate(&body, 500));
         if status.is_success() && body.contains(success_contains) {
             SendOutcome::Sent(answer)
@@ -195,6 +201,16 @@ impl SmsSender {
             SendOutcome::Failed(answer)
         }
     }
+}
+
+/// `text` with `secret`, raw or URL-encoded, replaced by `<secret>`.
+fn hide_secret(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_owned();
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    text.replace(secret, "<secret>")
+        .replace(&encoded, "<secret>")
 }
 
 /// Replaces `{to}`, `{message}` and `{secret}` in one pass, each value through `encode`.
@@ -282,4 +298,18 @@ pub fn fit(text: &str, link: &str, max: u32) -> String {
         cut.pop();
     }
     format!("{}...", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hide_secret;
+
+    #[test]
+    fn an_echoed_secret_is_hidden_raw_or_url_encoded() {
+        assert_eq!(
+            hide_secret("error: key=a b&c / key=a+b%26c", "a b&c"),
+            "error: key=<secret> / key=<secret>"
+        );
+        assert_eq!(hide_secret("nothing here", ""), "nothing here");
+    }
 }

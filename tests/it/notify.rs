@@ -11,4 +11,5 @@ mod directory;
 mod links;
 mod outages;
 mod reload;
+mod secrets;
 mod telegram_limits;
