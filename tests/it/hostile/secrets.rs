@@ -1,5 +1,6 @@
 //! SECRETS NOWHERE: the daemon runs with known secret values (the database password inside the
-//! URI, the DHIS2 password and personal access token, the JWT secret) at log level `trace`;
+//! URI, the DHIS2 password and personal access token, the JWT secret, the SMTP password, the SMS
+//! gateway's secret, the Telegram bot token, the metrics token) at log level `trace`;
 //! the test causes login failures, DHIS2 failures (a DHIS2 that refuses the credentials) and
 //! `check-config`, then greps everything it captured, stderr and every API answer, for each
 //! value and its Basic (base64) form.
@@ -18,6 +19,10 @@ const DHIS2_PASSWORD: &str = "Dhis2Pw-Secret-5k3";
 const DHIS2_PAT: &str = "d2p_PatSecretValue0123456789abcdefXYZ";
 const JWT_SECRET: &str = "JwtSecret-For-The-Leak-Test-77";
 const ADMIN_PASSWORD: &str = "Admin-Leak-Test-Pw-31";
+const SMTP_PASSWORD: &str = "Smtp-Leak-Test-Pw-64";
+const SMS_SECRET: &str = "Sms-Leak-Test-Key-19";
+const TELEGRAM_TOKEN: &str = "987654:Telegram-Leak-Test-Token";
+const METRICS_TOKEN: &str = "Metrics-Leak-Test-Token-55";
 
 fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
@@ -30,7 +35,12 @@ fn config(db: &str, dhis2_url: &str, method: &str) -> String {
          retry_backoff_base_ms: 10\n  retry_backoff_cap_ms: 20\napi:\n  dhis2_base_url: {dhis2_url}\n  \
          dhis2_auth_method: {method}\n  dhis2_user: admin\n  dhis2_password: {DHIS2_PASSWORD}\n  \
          dhis2_pat: {DHIS2_PAT}\nauth:\n  initial_admin_password: {ADMIN_PASSWORD}\n  \
-         jwt_secret: {JWT_SECRET}\nlog:\n  level: trace\n",
+         jwt_secret: {JWT_SECRET}\nhttp:\n  metrics_token: {METRICS_TOKEN}\n\
+         notifications:\n  smtp_host: 127.0.0.1\n  smtp_port: 9\n  smtp_tls: plain\n  \
+         smtp_user: alerts\n  smtp_password: {SMTP_PASSWORD}\n  smtp_from_address: a@b.test\n  \
+         sms_provider: http\n  sms_http_url: \"http://127.0.0.1:9/send?key={{secret}}&to={{to}}\"\n  \
+         sms_secret: {SMS_SECRET}\n  telegram_bot_token: \"{TELEGRAM_TOKEN}\"\n  \
+         telegram_api_url: http://127.0.0.1:9/\nlog:\n  level: trace\n",
         redis = services().redis,
         prefix = uuid::Uuid::new_v4().simple(),
     )
@@ -45,12 +55,16 @@ fn with_password(uri: &str) -> String {
 }
 
 fn leaks(captured: &str) -> Vec<&'static str> {
-    let secrets: [&'static str; 5] = [
+    let secrets: [&'static str; 9] = [
         DB_PASSWORD,
         DHIS2_PASSWORD,
         DHIS2_PAT,
         JWT_SECRET,
         ADMIN_PASSWORD,
+        SMTP_PASSWORD,
+        SMS_SECRET,
+        TELEGRAM_TOKEN,
+        METRICS_TOKEN,
     ];
     let mut found = Vec::new();
     for secret in secrets {
@@ -135,6 +149,15 @@ async fn no_secret_in_any_log_line_answer_or_check_config_output() {
             "/health",
         ] {
             let response = daemon.request(Method::GET, path).auth(&admin).send().await;
+            answers.push(response.text().await.unwrap());
+        }
+        // The metrics token, right and wrong.
+        for token in [METRICS_TOKEN, "not-the-token"] {
+            let response = daemon
+                .request(Method::GET, "/metrics")
+                .auth(&format!("Bearer {token}"))
+                .send()
+                .await;
             answers.push(response.text().await.unwrap());
         }
         daemon.signal("TERM");
