@@ -54,7 +54,7 @@ pub fn parse(body: &Value) -> Result<AggregateRequest, Vec<Problem>> {
     let org_unit = required_text(object, "orgUnit", &mut problems);
     let org_unit_name = optional_text(object, "orgUnitName", &mut problems);
     let period = required_text(object, "period", &mut problems)
-        .and_then(|text| period_problem(&text, "period", &mut problems));
+        .and_then(|text| read_period(&text, "period", &mut problems));
     let data_set = required_uid(object, "dataSet", &mut problems);
     let attribute_option_combo = optional_text(object, "attributeOptionCombo", &mut problems)
         .and_then(|text| {
@@ -63,7 +63,7 @@ pub fn parse(body: &Value) -> Result<AggregateRequest, Vec<Problem>> {
                 .ok()
         });
     let complete_date = optional_text(object, "completeDate", &mut problems)
-        .and_then(|text| date(&text, "completeDate", &mut problems));
+        .and_then(|text| read_date(&text, "completeDate", &mut problems));
     let values = data_values(object.get("dataValues"), &mut problems);
     let source = optional_text(object, "source", &mut problems)
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
@@ -156,7 +156,7 @@ pub fn too_long(text: &str) -> bool {
 /// The period in `text`: not written in a DHIS2 format breaks the schema's `pattern` (the
 /// formats [`Period::parse`] reads); written so but absent from the calendar (`202413`,
 /// `2021W53`) breaks a rule.
-pub fn period_problem(text: &str, field: &str, problems: &mut Vec<Problem>) -> Option<Period> {
+pub fn read_period(text: &str, field: &str, problems: &mut Vec<Problem>) -> Option<Period> {
     match Period::parse(text) {
         Ok(period) => Some(period),
         Err(e @ PeriodError::Unrecognised(_)) => {
@@ -172,7 +172,7 @@ pub fn period_problem(text: &str, field: &str, problems: &mut Vec<Problem>) -> O
 
 /// The date in `text`: not written `YYYY-MM-DD` breaks the schema's pattern; written so but not
 /// on the calendar (`2024-02-30`) breaks a rule.
-pub fn date(text: &str, field: &str, problems: &mut Vec<Problem>) -> Option<NaiveDate> {
+pub fn read_date(text: &str, field: &str, problems: &mut Vec<Problem>) -> Option<NaiveDate> {
     if !is_date_shaped(text) {
         problems.push(Problem::new(
             field,
@@ -197,7 +197,7 @@ pub fn is_date_shaped(text: &str) -> bool {
 /// A data value as [`DataValue::parse`] reads it. An array, object or null, or an empty string,
 /// break the schema (a number, a non-empty string or a boolean); a blank string and a number
 /// too long to write without an exponent break a rule.
-pub fn data_value(raw: &Value, path: &str, problems: &mut Vec<Problem>) -> Option<DataValue> {
+pub fn read_data_value(raw: &Value, path: &str, problems: &mut Vec<Problem>) -> Option<DataValue> {
     match DataValue::parse(raw) {
         Ok(value) => Some(value),
         Err(e @ (ValueError::UnsupportedType(_) | ValueError::Empty))
@@ -260,7 +260,7 @@ fn data_values(field: Option<&Value>, problems: &mut Vec<Problem>) -> Vec<Reques
             },
             other => (other, None),
         };
-        if let Some(value) = data_value(raw_value, &path, problems) {
+        if let Some(value) = read_data_value(raw_value, &path, problems) {
             values.push(RequestValue {
                 key: key.clone(),
                 value,

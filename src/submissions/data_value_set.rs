@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Submissions;
 use super::accept::{Accepted, Submitter, body_hash, check_key};
 use super::aggregate::{
-    DEFAULT_NAMESPACE, MAX_TEXT, data_value, date, json_type, period_problem, too_long,
+    DEFAULT_NAMESPACE, MAX_TEXT, json_type, read_data_value, read_date, read_period, too_long,
 };
 use super::error::{Problem, SubmissionError};
 use crate::db::submissions::{Kind, NewSubmission};
@@ -76,7 +76,7 @@ impl Check<'_> {
 
     fn period(&mut self, object: &Map<String, Value>, path: &str) -> Option<String> {
         let text = self.text(object, "period", path)?;
-        period_problem(&text, path, &mut self.problems).map(|_| text)
+        read_period(&text, path, &mut self.problems).map(|_| text)
     }
 
     /// A field the set passes on to DHIS2 unread: only its JSON type is the schema's.
@@ -137,7 +137,7 @@ impl Check<'_> {
                 ));
             }
             Some(v) => {
-                data_value(v, &i("value"), &mut self.problems);
+                read_data_value(v, &i("value"), &mut self.problems);
             }
         }
     }
@@ -168,7 +168,7 @@ pub fn validate(body: &Value) -> Result<SetSummary, Vec<Problem>> {
     if let Some(text) = check.text(set, "completeDate", "completeDate")
         && !matches!(text.as_str(), "true" | "false")
     {
-        date(&text, "completeDate", &mut check.problems);
+        read_date(&text, "completeDate", &mut check.problems);
     }
     for field in [
         "idScheme",
