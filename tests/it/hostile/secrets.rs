@@ -155,7 +155,7 @@ async fn no_secret_in_any_log_line_answer_or_check_config_output() {
         for token in [METRICS_TOKEN, "not-the-token"] {
             let response = daemon
                 .request(Method::GET, "/metrics")
-                .auth(&format!("Bearer {token}"))
+                .auth(format!("Bearer {token}"))
                 .send()
                 .await;
             answers.push(response.text().await.unwrap());
