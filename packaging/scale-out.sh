@@ -21,7 +21,9 @@
 #
 #   packaging/scale-out.sh
 #
-# Knobs: SCALE_RATE (800), SCALE_FIXED_SECONDS (20), SCALE_SECONDS (10), SCALE_CLIENTS (16),
+# Knobs: SCALE_RATE (800), SCALE_FIXED_SECONDS (20), SCALE_FIXED_CLIENTS (48: more than rate x
+# latency, or the rate is not held; the script prints how many requests left late),
+# SCALE_SECONDS (10), SCALE_CLIENTS (16),
 # SCALE_SIM (target/release/dhis2-sim), SCALE_DHIS2GW (the binary; default the release build when
 # there is one, else a debug build), SCALE_DIR (target/scale-out). Ports: PostgreSQL 55853, Redis
 # 56853, DHIS2 stand-in 19854, simulator 19858, dhis2gw 19855-19857. The load generator and the
@@ -37,6 +39,8 @@ seconds=${SCALE_SECONDS:-10}
 clients=${SCALE_CLIENTS:-16}
 rate=${SCALE_RATE:-800}
 fixed_seconds=${SCALE_FIXED_SECONDS:-20}
+# Enough clients to hold the rate: each waits for its answer (20-30 ms on a busy machine).
+fixed_clients=${SCALE_FIXED_CLIENTS:-48}
 pg_port=55853 redis_port=56853 dhis2_port=19854 sim_port=19858 gw_ports=(19855 19856 19857)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 load="$here/packaging/failover_load.py"
@@ -140,7 +144,7 @@ fixed_rate() { # $1 = instances
   local n=$1 out="$work/fixed-$1.json"
   sql "SELECT pg_stat_statements_reset()" >/dev/null
   snapshot "fixed-$n-start"
-  python3 "$load" load "$out" "$(urls "$n")" "$token" "$fixed_seconds" "$clients" "${n}100000" "$rate"
+  python3 "$load" load "$out" "$(urls "$n")" "$token" "$fixed_seconds" "$fixed_clients" "${n}100000" "$rate"
   drain
   snapshot "fixed-$n-end"
   fixed_accepted[$n]=$(python3 -c "import json; print(sum(1 for r in json.load(open('$out')) if r['status'] == 200))")
