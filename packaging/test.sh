@@ -46,6 +46,9 @@ fi
 
 echo "== cargo deny check licenses bans sources"
 command -v cargo-deny >/dev/null 2>&1 || cargo install --locked cargo-deny
+# cargo-deny reads the metadata of every platform's crates (windows-sys …), which the build did
+# not download; fetch them once, then check without the network (no advisory database here).
+cargo fetch --locked
 cargo deny --offline check licenses bans sources
 
 # The hostile-input and fault suites (docs/hostile-input.md, docs/reliability.md), each with its
