@@ -20,34 +20,31 @@ clients=${AB_CLIENTS:-32}
 gw=${AB_DHIS2GW:-$here/target/release/dhis2gw}
 sim="$here/target/release/examples/bench-sim"
 pg_port=55853 redis_port=56853 gw_port=19855 answerer_port=19858
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 say() { echo "audit-ab: $*" >&2; }
+# shellcheck source=packaging/engines.sh
+. "$here/packaging/engines.sh"
 command -v oha >/dev/null || { say "oha missing: cargo install oha --locked"; exit 1; }
 [ -x "$gw" ] || { say "no release build at $gw"; exit 1; }
 [ -x "$sim" ] || (cd "$here" && cargo build --release --quiet -p dhis2-sim --example bench-sim)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 sql() { command psql -qtA -h 127.0.0.1 -p "$pg_port" -U bench -d bench -c "$1"; }
 
 pids=()
 gw_pid=""
 cleanup() {
   for pid in $gw_pid "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m immediate -w stop >/dev/null 2>&1 || true
+  redis_stop "$redis_port"
+  pg_stop "$work/pg"
 }
 trap cleanup EXIT
 cleanup
-rm -rf "$work" && mkdir -p "$work/pg"
-[ "$(id -u)" -ne 0 ] || chown postgres "$work" "$work/pg"
-as_pg "$pg_bin/initdb" -D "$work/pg" -U bench --auth=trust >/dev/null
+rm -rf "$work" && mkdir -p "$work"
+pg_init "$work/pg" bench
 # Stock durability, as bench/run.sh.
-as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start -o \
-  "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 -c shared_buffers=256MB" >/dev/null
-command psql -q -h 127.0.0.1 -p "$pg_port" -U bench -d postgres -c "CREATE DATABASE bench"
-redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-  --dir "$work" --logfile "$work/redis.log" >/dev/null
-redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
+pg_start "$work/pg" "$pg_port" -c max_connections=300 -c shared_buffers=256MB
+pg_new_database "$pg_port" bench
+redis_start "$redis_port"
+redis_pid=$(redis_pid "$redis_port")
 "$sim" --listen "127.0.0.1:$answerer_port" --minimal >"$work/answerer.log" 2>&1 & pids+=($!)
 answerer_pid=$!
 
@@ -61,13 +58,11 @@ http: {request_timeout_secs: 60, audit_keep_days: 30}
 log: {level: warn}
 EOF
 "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 & gw_pid=$!
-for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" && break; sleep 0.1; done
+gw_wait_ready "$gw_port" "$work/dhis2gw.log"
 sql "INSERT INTO dhis2_mappings (code, what, name, dataelement, category_option_combo) VALUES
   ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii',NULL), ('MAL_TESTED','de','MAL_TESTED','mxMvRmuC81k',NULL),
   ('MAL_CONF_F_LT5','de','MAL_CONF_F_LT5','rPRf4cXHEIx','uEnSlE7fIwv')" >/dev/null
-echo "bench-submitter-pw" | "$gw" --config-file "$work/dhis2gw.yml" user add bench --role submitter >/dev/null
-token=$(curl -sf "http://127.0.0.1:$gw_port/api/v2/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench-submitter-pw"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+token=$(gw_submitter "$work/dhis2gw.yml" "$gw_port" bench-submitter-pw)
 body='{"orgUnit":"KFZHpp8BEUA","orgUnitName":"Moyamba Central CHC","period":"202401","dataSet":"S6zKJrYKAzR","dataValues":{"MAL_SUSP":1000000,"MAL_TESTED":12,"MAL_CONF_F_LT5":"7"}}'
 
 audit() { # $1 = days to keep (0: off); SIGHUP applies it to the running process

@@ -30,19 +30,19 @@ settle=${CLUSTER_SETTLE:-240}
 parts=${CLUSTER_PARTS:-tests,load}
 tests_filter=${CLUSTER_TESTS:-'test(/^queue::/) | (test(/^pipeline::/) - test(/^pipeline::durability::/) - test(/^pipeline::outages::/))'}
 nodes=(56870 56871 56872) pg_port=55870 dhis2_port=19870 gw_port=19871
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 load="$here/packaging/failover_load.py"
 seeds="127.0.0.1:${nodes[0]},127.0.0.1:${nodes[1]},127.0.0.1:${nodes[2]}"
 
 say() { echo "cluster-redis: $*" >&2; }
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# shellcheck source=packaging/engines.sh
+. "$here/packaging/engines.sh"
 sql() { command psql -qtA -h 127.0.0.1 -p "$pg_port" -U dhis2gw -d dhis2gw -c "$1"; }
 
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for port in "${nodes[@]}"; do redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; done
-  as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m immediate -w stop >/dev/null 2>&1 || true
+  redis_stop "${nodes[@]}"
+  pg_stop "$work/pg"
 }
 trap cleanup EXIT
 cleanup
@@ -85,12 +85,9 @@ if [[ $parts == *load* ]]; then
     fi
   fi
   say "load: binary $gw; PostgreSQL on $pg_port"
-  mkdir -p "$work/pg"
-  [ "$(id -u)" -ne 0 ] || chown postgres "$work" "$work/pg"
-  as_pg "$pg_bin/initdb" -D "$work/pg" -U dhis2gw --auth=trust >/dev/null
-  as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
-    -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work" >/dev/null
-  command psql -q -h 127.0.0.1 -p "$pg_port" -U dhis2gw -d postgres -c "CREATE DATABASE dhis2gw"
+  pg_init "$work/pg" dhis2gw
+  pg_start "$work/pg" "$pg_port"
+  pg_new_database "$pg_port" dhis2gw
   python3 "$load" dhis2 "$dhis2_port" 2>/dev/null & pids+=($!)
   cat >"$work/dhis2gw.yml" <<EOF
 database: {uri: "postgres://dhis2gw@127.0.0.1:$pg_port/dhis2gw", connect_timeout_secs: 2}
@@ -107,12 +104,9 @@ auth: {jwt_secret: cluster-jwt-secret-0123456789abcdef01, access_token_ttl_secs:
 log: {level: warn}
 EOF
   "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 & pids+=($!)
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" && break; sleep 0.2; done
-  curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" || { say "dhis2gw not ready"; tail "$work/dhis2gw.log"; exit 1; }
+  gw_wait_ready "$gw_port" "$work/dhis2gw.log"
   sql "INSERT INTO dhis2_mappings (code, what, name, dataelement) VALUES ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii')"
-  echo "cluster-pw" | "$gw" --config-file "$work/dhis2gw.yml" user add loader --role submitter >/dev/null
-  token=$(curl -sf "http://127.0.0.1:$gw_port/api/v2/auth/login" -H 'Content-Type: application/json' \
-    -d '{"username":"loader","password":"cluster-pw"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  token=$(gw_submitter "$work/dhis2gw.yml" "$gw_port" cluster-pw)
   say "load: $clients clients for $seconds s"
   python3 "$load" load "$work/results.json" "http://127.0.0.1:$gw_port" "$token" "$seconds" "$clients"
   for _ in $(seq 1 $((settle * 2))); do [ "$(sql 'SELECT count(*) FROM submission_open')" = 0 ] && break; sleep 0.5; done

@@ -20,11 +20,11 @@ seconds=${FAILOVER_SECONDS:-30}
 clients=${FAILOVER_CLIENTS:-8}
 promote_after=${FAILOVER_PROMOTE_AFTER:-3}
 primary=55850 standby=55851 redis_port=56850 dhis2_port=19850 gw_port=19851
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 load="$here/packaging/failover_load.py"
 
 say() { echo "failover-pg: $*" >&2; }
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# shellcheck source=packaging/engines.sh
+. "$here/packaging/engines.sh"
 psql_at() { local port=$1; shift; command psql -qtA -h 127.0.0.1 -p "$port" -U dhis2gw "$@"; }
 
 say "building dhis2gw"
@@ -34,29 +34,23 @@ gw="$here/target/debug/dhis2gw"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  for d in primary standby; do
-    as_pg "$pg_bin/pg_ctl" -D "$work/$d" -m immediate -w stop >/dev/null 2>&1 || true
-  done
+  redis_stop "$redis_port"
+  pg_stop "$work/primary" "$work/standby"
 }
 trap cleanup EXIT
 cleanup
-rm -rf "$work" && mkdir -p "$work/primary"
-[ "$(id -u)" -ne 0 ] || chown postgres "$work" "$work/primary"
+rm -rf "$work" && mkdir -p "$work"
 
 say "primary on $primary, streaming standby on $standby (pg_basebackup)"
-as_pg "$pg_bin/initdb" -D "$work/primary" -U dhis2gw --auth=trust >/dev/null
-opts="-c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on"
-as_pg "$pg_bin/pg_ctl" -D "$work/primary" -l "$work/primary.log" -w start \
-  -o "-p $primary -c unix_socket_directories=$work $opts" >/dev/null
-psql_at "$primary" -d postgres -c "CREATE DATABASE dhis2gw"
+pg_init "$work/primary" dhis2gw
+opts=(-c wal_level=replica -c max_wal_senders=4 -c hot_standby=on)
+pg_start "$work/primary" "$primary" "${opts[@]}"
+pg_new_database "$primary" dhis2gw
 as_pg "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$primary" -U dhis2gw -D "$work/standby" -R -X stream
-as_pg "$pg_bin/pg_ctl" -D "$work/standby" -l "$work/standby.log" -w start \
-  -o "-p $standby -c unix_socket_directories=$work $opts" >/dev/null
+pg_start "$work/standby" "$standby" "${opts[@]}"
 [ "$(psql_at "$standby" -d dhis2gw -c 'SELECT pg_is_in_recovery()')" = t ] || { say "standby is not in recovery"; exit 1; }
 
-redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-  --dir "$work" --logfile "$work/redis.log" >/dev/null
+redis_start "$redis_port"
 python3 "$load" dhis2 "$dhis2_port" & pids+=($!)
 
 cat >"$work/dhis2gw.yml" <<EOF
@@ -70,12 +64,9 @@ auth: {jwt_secret: failover-jwt-secret-0123456789abcdef, access_token_ttl_secs: 
 log: {level: warn}
 EOF
 "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" && break; sleep 0.2; done
-curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" || { say "dhis2gw not ready"; tail "$work/dhis2gw.log"; exit 1; }
+gw_wait_ready "$gw_port" "$work/dhis2gw.log"
 psql_at "$primary" -d dhis2gw -c "INSERT INTO dhis2_mappings (code, what, name, dataelement) VALUES ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii')"
-echo "failover-pw" | "$gw" --config-file "$work/dhis2gw.yml" user add loader --role submitter >/dev/null
-token=$(curl -sf "http://127.0.0.1:$gw_port/api/v2/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"loader","password":"failover-pw"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+token=$(gw_submitter "$work/dhis2gw.yml" "$gw_port" failover-pw)
 
 say "load: $clients clients for $seconds s; primary stopped at $((seconds / 3)) s, standby promoted $promote_after s later"
 python3 "$load" load "$work/results.json" "http://127.0.0.1:$gw_port" "$token" "$seconds" "$clients" & load_pid=$!

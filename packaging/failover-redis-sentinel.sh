@@ -22,11 +22,11 @@ seconds=${FAILOVER_SECONDS:-40}
 clients=${FAILOVER_CLIENTS:-8}
 settle=${FAILOVER_SETTLE:-30}
 redis_a=56851 redis_b=56852 sentinels=(26850 26851 26852) pg_port=55852 dhis2_port=19852 gw_port=19853
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 load="$here/packaging/failover_load.py"
 
 say() { echo "failover-redis-sentinel: $*" >&2; }
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# shellcheck source=packaging/engines.sh
+. "$here/packaging/engines.sh"
 sql() { command psql -qtA -h 127.0.0.1 -p "$pg_port" -U dhis2gw -d dhis2gw -c "$1"; }
 master_port() { redis-cli -p "${sentinels[0]}" SENTINEL get-master-addr-by-name gw | tail -n 1; }
 
@@ -37,25 +37,19 @@ gw="$here/target/debug/dhis2gw"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for port in "$redis_a" "$redis_b" "${sentinels[@]}"; do
-    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-  done
-  as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m immediate -w stop >/dev/null 2>&1 || true
+  redis_stop "$redis_a" "$redis_b" "${sentinels[@]}"
+  pg_stop "$work/pg"
 }
 trap cleanup EXIT
 cleanup
-rm -rf "$work" && mkdir -p "$work/pg"
-[ "$(id -u)" -ne 0 ] || chown postgres "$work" "$work/pg"
+rm -rf "$work" && mkdir -p "$work"
 
 say "PostgreSQL on $pg_port; Redis master $redis_a, replica $redis_b; sentinels ${sentinels[*]}"
-as_pg "$pg_bin/initdb" -D "$work/pg" -U dhis2gw --auth=trust >/dev/null
-as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work" >/dev/null
-command psql -q -h 127.0.0.1 -p "$pg_port" -U dhis2gw -d postgres -c "CREATE DATABASE dhis2gw"
-redis_opts=(--daemonize yes --bind 127.0.0.1 --save "" --appendonly no --dir "$work")
-redis-server "${redis_opts[@]}" --port "$redis_a" --logfile "$work/redis-a.log" >/dev/null
-redis-server "${redis_opts[@]}" --port "$redis_b" --logfile "$work/redis-b.log" \
-  --replicaof 127.0.0.1 "$redis_a" >/dev/null
+pg_init "$work/pg" dhis2gw
+pg_start "$work/pg" "$pg_port"
+pg_new_database "$pg_port" dhis2gw
+redis_start "$redis_a"
+redis_start "$redis_b" --replicaof 127.0.0.1 "$redis_a"
 for port in "${sentinels[@]}"; do
   cat >"$work/sentinel-$port.conf" <<EOF
 port $port
@@ -93,12 +87,9 @@ auth: {jwt_secret: failover-jwt-secret-0123456789abcdef, access_token_ttl_secs: 
 log: {level: warn}
 EOF
 "$gw" --config-file "$work/dhis2gw.yml" serve >>"$work/dhis2gw.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" && break; sleep 0.2; done
-curl -sf -o /dev/null "http://127.0.0.1:$gw_port/ready" || { say "dhis2gw not ready"; tail "$work/dhis2gw.log"; exit 1; }
+gw_wait_ready "$gw_port" "$work/dhis2gw.log"
 sql "INSERT INTO dhis2_mappings (code, what, name, dataelement) VALUES ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii')"
-echo "failover-pw" | "$gw" --config-file "$work/dhis2gw.yml" user add loader --role submitter >/dev/null
-token=$(curl -sf "http://127.0.0.1:$gw_port/api/v2/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"loader","password":"failover-pw"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+token=$(gw_submitter "$work/dhis2gw.yml" "$gw_port" failover-pw)
 
 say "load: $clients clients for $seconds s; SENTINEL FAILOVER at $((seconds / 4)) s, master killed at $((seconds / 2)) s"
 python3 "$load" load "$work/results.json" "http://127.0.0.1:$gw_port" "$token" "$seconds" "$clients" & load_pid=$!

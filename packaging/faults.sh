@@ -9,7 +9,7 @@
 # answers anything but what its fault explains (see `rules`), refuses a request once the fault
 # is over, if the daemon panics, or if a SIGTERM drain outlasts server.shutdown_grace_secs.
 #
-#   packaging/faults.sh                       # every scenario (about 4 minutes)
+#   packaging/faults.sh                       # every scenario (about 5 minutes)
 #   packaging/faults.sh redis_flushall pg_restart   # some of them
 #
 # Knobs: FAULTS_SECONDS (12), FAULTS_CLIENTS (4), FAULTS_DIR (target/faults), and the ports:
@@ -30,7 +30,8 @@ pg_port=${FAULTS_PG_PORT:-25842} redis_port=${FAULTS_REDIS_PORT:-26842}
 dhis2_port=${FAULTS_DHIS2_PORT:-19842} gw_port=${FAULTS_GW_PORT:-19843}
 load="$here/packaging/faults_load.py"
 all="redis_restart redis_flushall redis_client_kill redis_full pg_restart pg_connection_limit
-pg_statement_timeout pg_disk_full daemon_kill9_loop daemon_sigterm_long_call daemon_sighup_under_load"
+pg_statement_timeout pg_disk_full daemon_kill9_loop daemon_sigterm_long_call daemon_sigterm_redis_away
+daemon_sighup_under_load"
 scenarios=${*:-$all}
 for name in $scenarios; do
   case " $(echo $all) " in *" $name "*) ;; *) echo "faults: no scenario $name (one of: $(echo $all))" >&2; exit 2 ;; esac
@@ -52,13 +53,15 @@ jobs_per_call=$(sed -n 's/^pub const JOBS_PER_CALL: usize = \([0-9]*\);/\1/p' "$
 #   a delivery DHIS2 received whose record the kill cut off: only a leased job can be one, so
 #   at most the jobs leased at once (max_concurrent x JOBS_PER_CALL) per kill.
 # - SIGTERM: no answer while the daemon is stopped; the drain lets the calls in flight end and
-#   gives back the jobs that have not started theirs, so nothing is delivered twice.
+#   gives back the jobs that have not started theirs, so nothing is delivered twice. With Redis
+#   away the jobs cannot be given back: their leases expire and the next daemon finds them
+#   recorded in PostgreSQL, so nothing is delivered twice either.
 rules() {
   case "$1" in
     redis_*|daemon_sighup_under_load) echo "0" ;;
     pg_*) echo "0 503" ;;
     daemon_kill9_loop) echo "$((kills * max_concurrent * jobs_per_call)) 503,conn" ;;
-    daemon_sigterm_long_call) echo "0 503,conn" ;;
+    daemon_sigterm_*) echo "0 503,conn" ;;
   esac
 }
 
@@ -249,6 +252,25 @@ daemon_sigterm_long_call() {
     say "daemon_sigterm_long_call: the drain took $took s, not less than the grace period ($grace s)"
     status=1
   fi
+  start_gw
+}
+# Redis gone, then SIGTERM: the daemon must still stop in time (it once retried its last
+# settles for 12 s past the grace, then waited for ever for the QUIT it sends last): the grace,
+# which counts from the SIGTERM, plus the QUIT's 1 s and 1 s of scheduling.
+daemon_sigterm_redis_away() {
+  rcli shutdown nosave >/dev/null 2>&1 || true
+  sleep 1
+  local t0 t1 took; t0=$(date +%s.%N)
+  kill -TERM "$gw_pid"
+  wait_gw_exit $((grace * 3))
+  t1=$(date +%s.%N)
+  took=$(python3 -c "print('%.1f' % ($t1 - $t0))")
+  extra="stopped $took s after SIGTERM with Redis away (server.shutdown_grace_secs $grace)"
+  if python3 -c "import sys; sys.exit(0 if $t1 - $t0 < $grace + 2 else 1)"; then :; else
+    say "daemon_sigterm_redis_away: stopping took $took s, more than the grace ($grace s) + 2 s"
+    status=1
+  fi
+  start_redis
   start_gw
 }
 daemon_sighup_under_load() {

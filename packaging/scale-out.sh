@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
-# Several dhis2gw on one PostgreSQL and one Redis (run by hand; about 2 minutes; prints figures,
+# Several dhis2gw on one PostgreSQL and one Redis (run by hand; about 5 minutes; prints figures,
 # see docs/operations.md).
 #
-# 1. Coordination cost at a fixed rate: SCALE_RATE submissions per second (below saturation)
-#    for SCALE_FIXED_SECONDS against one instance, then against two (round robin), delivering to
-#    the DHIS2 simulator (crates/dhis2-sim, release build). For each: the CPU time per accepted
-#    submission, accept and delivery together (snapshots from /proc, bench/cpu.py, before the
-#    load and after the last delivery), of dhis2gw (the instances summed), PostgreSQL (its
-#    backends, and its background processes), Redis; then the cost of two against one
-#    (per submission with two / with one - 1) by group and for the stack (dhis2gw + PostgreSQL +
-#    Redis). With them, what explains a difference: statements per submission and rows per
-#    statement (pg_stat_statements), WAL bytes, Redis commands per submission.
-# 2. Saturated throughput with one and with two instances: SCALE_CLIENTS clients POST round
+# 1. Cost of a second instance at fixed rates: for each rate of SCALE_RATES (submissions per
+#    second, below saturation), SCALE_FIXED_SECONDS against one instance, then against two
+#    (round robin), delivering to the DHIS2 simulator (crates/dhis2-sim, release build). For
+#    each: the CPU time per accepted submission, accept and delivery together (snapshots from
+#    /proc, bench/cpu.py, before the load and after the last delivery), of dhis2gw (the
+#    instances summed), PostgreSQL (its backends, and its background processes), Redis; then
+#    the cost of two against one (per submission with two / with one - 1) by group and for the
+#    stack (dhis2gw + PostgreSQL + Redis). With them, what explains a difference: statements
+#    per submission and rows per statement (pg_stat_statements), WAL bytes, Redis commands per
+#    submission.
+# 2. Saturated throughput with two and with one instance: SCALE_CLIENTS clients POST round
 #    robin for SCALE_SECONDS as fast as they are answered; accepted per second (client side),
 #    delivered per second (the log's own timestamps: rows of the run / (last completed_at -
-#    first submitted_at)). Two first, then one (the second instance stopped).
+#    first submitted_at)), with the same CPU and statement figures; then two / one - 1. Two
+#    first, then one (the second instance stopped).
 # 3. Three instances under load, the second killed with -9 a third of the way in and restarted
 #    five seconds later: every accepted submission delivered, duplicates counted by the DHIS2
 #    stand-in (packaging/failover_load.py) and bounded by what the killed instance had in flight.
 #
 #   packaging/scale-out.sh
 #
-# Knobs: SCALE_RATE (800), SCALE_FIXED_SECONDS (20), SCALE_FIXED_CLIENTS (48: more than rate x
-# latency, or the rate is not held; the script prints how many requests left late),
+# Knobs: SCALE_RATES ("400 800 1200"), SCALE_FIXED_SECONDS (20), SCALE_FIXED_CLIENTS (48: more
+# than rate x latency, or the rate is not held; the script prints how many requests left late),
 # SCALE_SECONDS (10), SCALE_CLIENTS (16),
 # SCALE_SIM (target/release/dhis2-sim), SCALE_DHIS2GW (the binary; default the release build when
 # there is one, else a debug build), SCALE_DIR (target/scale-out). Ports: PostgreSQL 55853, Redis
@@ -37,16 +39,16 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 work=${SCALE_DIR:-$here/target/scale-out}
 seconds=${SCALE_SECONDS:-10}
 clients=${SCALE_CLIENTS:-16}
-rate=${SCALE_RATE:-800}
+rates=${SCALE_RATES:-400 800 1200}
 fixed_seconds=${SCALE_FIXED_SECONDS:-20}
 # Enough clients to hold the rate: each waits for its answer (20-30 ms on a busy machine).
 fixed_clients=${SCALE_FIXED_CLIENTS:-48}
 pg_port=55853 redis_port=56853 dhis2_port=19854 sim_port=19858 gw_ports=(19855 19856 19857)
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 load="$here/packaging/failover_load.py"
 
 say() { echo "scale-out: $*" >&2; }
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# shellcheck source=packaging/engines.sh
+. "$here/packaging/engines.sh"
 sql() { command psql -qtA -h 127.0.0.1 -p "$pg_port" -U dhis2gw -d dhis2gw -c "$1"; }
 
 gw=${SCALE_DHIS2GW:-}
@@ -64,22 +66,19 @@ declare -A gw_pid=()
 pids=()
 cleanup() {
   for pid in "${gw_pid[@]}" "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m immediate -w stop >/dev/null 2>&1 || true
+  redis_stop "$redis_port"
+  pg_stop "$work/pg"
 }
 trap cleanup EXIT
 cleanup
-rm -rf "$work" && mkdir -p "$work/pg"
-[ "$(id -u)" -ne 0 ] || chown postgres "$work" "$work/pg"
-as_pg "$pg_bin/initdb" -D "$work/pg" -U dhis2gw --auth=trust >/dev/null
-as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" >/dev/null
-command psql -q -h 127.0.0.1 -p "$pg_port" -U dhis2gw -d postgres -c "CREATE DATABASE dhis2gw"
-redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-  --dir "$work" --logfile "$work/redis.log" >/dev/null
+rm -rf "$work" && mkdir -p "$work"
+pg_init "$work/pg" dhis2gw
+pg_start "$work/pg" "$pg_port" -c max_connections=200 -c shared_preload_libraries=pg_stat_statements
+pg_new_database "$pg_port" dhis2gw
+redis_start "$redis_port"
 python3 "$load" dhis2 "$dhis2_port" & pids+=($!)
 "$sim" --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 & pids+=($!); sim_pid=$!
-redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
+redis_pid=$(redis_pid "$redis_port")
 
 for i in 0 1 2; do
   cat >"$work/dhis2gw-$i.yml" <<EOF
@@ -93,8 +92,7 @@ EOF
 done
 start() { # $1 = instance 0..2
   "$gw" --config-file "$work/dhis2gw-$1.yml" serve >>"$work/dhis2gw-$1.log" 2>&1 & gw_pid[$1]=$!
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:${gw_ports[$1]}/ready" && return; sleep 0.1; done
-  say "instance $1 not ready"; tail "$work/dhis2gw-$1.log"; exit 1
+  gw_wait_ready "${gw_ports[$1]}" "$work/dhis2gw-$1.log"
 }
 stop() { kill "${gw_pid[$1]}" 2>/dev/null || true; wait "${gw_pid[$1]}" 2>/dev/null || true; unset "gw_pid[$1]"; }
 urls() { local out="" i; for i in $(seq 0 $(($1 - 1))); do out+="${out:+,}http://127.0.0.1:${gw_ports[$i]}"; done; echo "$out"; }
@@ -103,9 +101,7 @@ drain() { for _ in $(seq 1 240); do [ "$(sql 'SELECT count(*) FROM submission_op
 start 0
 sql "CREATE EXTENSION pg_stat_statements"
 sql "INSERT INTO dhis2_mappings (code, what, name, dataelement) VALUES ('MAL_SUSP','de','MAL_SUSP','gLEO1XbX0ii')"
-echo "scale-out-pw" | "$gw" --config-file "$work/dhis2gw-0.yml" user add loader --role submitter >/dev/null
-token=$(curl -sf "http://127.0.0.1:${gw_ports[0]}/api/v2/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"loader","password":"scale-out-pw"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+token=$(gw_submitter "$work/dhis2gw-0.yml" "${gw_ports[0]}" scale-out-pw)
 
 # A phase's counters: CPU by process group (bench/cpu.py; the simulator is the "answerer"),
 # the WAL position, Redis's calls by command. pg_stat_statements is emptied at the start.
@@ -138,10 +134,10 @@ print("    redis: %.2f commands per submission (%s)" % (total / count, ", ".join
     "%s %.3f" % (k, v / count) for k, v in sorted(diff.items(), key=lambda kv: -kv[1])[:8])))
 PY
 }
-# One fixed-rate phase against the first $1 instances; prints what it got and leaves the CPU
+# One fixed-rate phase against the first $1 instances at $2 per second; prints what it got and leaves the CPU
 # snapshots fixed-$1-start and fixed-$1-end (after the last delivery) and the accepted count.
-fixed_rate() { # $1 = instances
-  local n=$1 out="$work/fixed-$1.json"
+fixed_rate() { # $1 = instances, $2 = submissions per second
+  local n=$1 rate=$2 out="$work/fixed-$1.json"
   sql "SELECT pg_stat_statements_reset()" >/dev/null
   snapshot "fixed-$n-start"
   python3 "$load" load "$out" "$(urls "$n")" "$token" "$fixed_seconds" "$fixed_clients" "${n}100000" "$rate"
@@ -153,30 +149,40 @@ fixed_rate() { # $1 = instances
     | sed 's/^/    CPU per submission (µs): /'
   explain "${fixed_accepted[$n]}" "fixed-$n-start" "fixed-$n-end"
 }
-saturated() { # $1 = instances
-  local n=$1 since accepted delivered
+saturated() { # $1 = instances; leaves the accepted count in saturated_accepted[$1]
+  local n=$1 since delivered
   since=$(sql "SELECT max(id) FROM submission_log"); since=${since:-0}
+  sql "SELECT pg_stat_statements_reset()" >/dev/null
+  snapshot "saturated-$n-start"
   python3 "$load" load "$work/throughput-$n.json" "$(urls "$n")" "$token" "$seconds" "$clients" "${n}000000"
   drain
-  accepted=$(python3 -c "import json; print(sum(1 for r in json.load(open('$work/throughput-$n.json')) if r['status'] == 200))")
+  snapshot "saturated-$n-end"
+  saturated_accepted[$n]=$(python3 -c "import json; print(sum(1 for r in json.load(open('$work/throughput-$n.json')) if r['status'] == 200))")
   delivered=$(sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(submitted_at)))::numeric, 1) FROM submission_log WHERE id > $since")
-  echo "$n instance(s): accepted $accepted in $seconds s = $(python3 -c "print('%.1f' % ($accepted / $seconds))")/s, delivered $delivered/s"
+  echo "$n instance(s): accepted ${saturated_accepted[$n]} in $seconds s = $(python3 -c "print('%.1f' % (${saturated_accepted[$n]} / $seconds))")/s, delivered $delivered/s"
+  "$here/bench/cpu.py" per "${saturated_accepted[$n]}" "$work/cpu-saturated-$n-start.json" "$work/cpu-saturated-$n-end.json" \
+    | sed 's/^/    CPU per submission (µs): /'
+  explain "${saturated_accepted[$n]}" "saturated-$n-start" "saturated-$n-end"
 }
 
 say "load average before the measurements: $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A fixed_accepted=()
-say "fixed rate: $rate/s for $fixed_seconds s, one instance then two"
-fixed_rate 1
-start 1
-fixed_rate 2
-echo "two instances against one at $rate/s, CPU per accepted submission (one, two, two / one - 1):"
-"$here/bench/cpu.py" compare "${fixed_accepted[1]}" "$work/cpu-fixed-1-start.json" "$work/cpu-fixed-1-end.json" \
-  "${fixed_accepted[2]}" "$work/cpu-fixed-2-start.json" "$work/cpu-fixed-2-end.json"
+declare -A fixed_accepted=() saturated_accepted=()
+for rate in $rates; do
+  say "fixed rate: $rate/s for $fixed_seconds s, one instance then two (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  [ -z "${gw_pid[1]:-}" ] || stop 1
+  fixed_rate 1 "$rate"
+  start 1
+  fixed_rate 2 "$rate"
+  echo "two instances against one at $rate/s, CPU per accepted submission (one, two, two / one - 1):"
+  "$here/bench/cpu.py" compare "${fixed_accepted[1]}" "$work/cpu-fixed-1-start.json" "$work/cpu-fixed-1-end.json" \
+    "${fixed_accepted[2]}" "$work/cpu-fixed-2-start.json" "$work/cpu-fixed-2-end.json"
+done
 
-say "saturated: $clients clients for $seconds s, two instances then one"
+say "saturated: $clients clients for $seconds s, two instances then one (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 saturated 2
 stop 1
 saturated 1
+echo "saturated accepted per second, two instances against one: $(python3 -c "print('%+.1f %%' % (100 * (${saturated_accepted[2]} / ${saturated_accepted[1]} - 1)))")"
 start 1
 
 # The kill phase delivers to the counting stand-in (reloaded with SIGHUP by the running two).

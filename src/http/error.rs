@@ -296,6 +296,7 @@ impl From<crate::submissions::SubmissionError> for ApiError {
         match err {
             E::Invalid(problems) => invalid_submission(problems),
             E::IdempotencyMismatch { .. } => ApiError::conflict(err.to_string()),
+            E::Conflict(message) => ApiError::conflict(message),
             E::NotFound(message) => ApiError::not_found(message),
             E::Forbidden(message) => ApiError::forbidden(message),
             _ if err.is_unavailable() => ApiError::unavailable("PostgreSQL", &err),

@@ -7,6 +7,7 @@ pub mod alert_link;
 pub mod alert_rules;
 pub mod alerts;
 pub mod allow;
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod cors;
@@ -23,6 +24,7 @@ pub mod metrics;
 pub mod params;
 pub mod policy;
 pub mod queue_stats;
+pub mod requeue;
 pub mod session;
 pub mod spec;
 pub mod text;
@@ -68,10 +70,12 @@ type Apis = (
     health::HealthApi,
     session::SessionApi,
     users::UsersApi,
+    api_tokens::ApiTokensApi,
     aggregate::SubmissionApi,
     data_value_sets::DataValueSetsApi,
     audit::AuditApi,
     logs::LogsApi,
+    requeue::RequeueApi,
     mappings::MappingsApi,
     jobs::JobsApi,
     alerts::AlertsApi,
@@ -87,10 +91,12 @@ fn apis(state: &AppState) -> Apis {
         health::HealthApi { state: state() },
         session::SessionApi { state: state() },
         users::UsersApi { state: state() },
+        api_tokens::ApiTokensApi { state: state() },
         aggregate::SubmissionApi { state: state() },
         data_value_sets::DataValueSetsApi { state: state() },
         audit::AuditApi { state: state() },
         logs::LogsApi { state: state() },
+        requeue::RequeueApi { state: state() },
         mappings::MappingsApi { state: state() },
         jobs::JobsApi { state: state() },
         alerts::AlertsApi { state: state() },

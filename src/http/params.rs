@@ -3,33 +3,37 @@
 //! not refused, a value it forbids is not accepted).
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseError, ParseFromParameter, ParseResult, Type};
 
-/// A date (`YYYY-MM-DD`) or an RFC 3339 time, as the list filters and the purge take it. The
-/// handler reads the text (a date means that day in `server.timezone`); anything else,
-/// including an empty value, is refused here (400 naming the parameter), as the schema says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DateOrTime(pub String);
+/// What one kind of string parameter documents and checks: the schema `/openapi.json` states,
+/// and the check that holds the handler to it.
+pub trait StringRule: Send + Sync + 'static {
+    /// The schema's name, e.g. `string(iso-week)`.
+    const NAME: &'static str;
+    fn schema() -> MetaSchema;
+    /// Why `value` breaks the schema; `None` when it fits.
+    fn refuse(value: &str) -> Option<String>;
+}
 
-impl Type for DateOrTime {
+/// A query parameter's text, refused at the edge (400 naming the parameter) when it breaks the
+/// schema `R` documents. The handler reads the text (`.0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked<R>(pub String, PhantomData<fn() -> R>);
+
+impl<R: StringRule> Type for Checked<R> {
     const IS_REQUIRED: bool = true;
     type RawValueType = Self;
     type RawElementValueType = Self;
 
     fn name() -> Cow<'static, str> {
-        "string(date|date-time)".into()
+        R::NAME.into()
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        let format = |f: &'static str| {
-            MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", f)))
-        };
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            any_of: vec![format("date"), format("date-time")],
-            ..MetaSchema::new("string")
-        }))
+        MetaSchemaRef::Inline(Box::new(R::schema()))
     }
 
     fn as_raw_value(&self) -> Option<&Self::RawValueType> {
@@ -43,17 +47,52 @@ impl Type for DateOrTime {
     }
 }
 
-impl ParseFromParameter for DateOrTime {
+impl<R: StringRule> ParseFromParameter for Checked<R> {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        match R::refuse(value) {
+            Some(why) => Err(ParseError::custom(why)),
+            None => Ok(Checked(value.to_owned(), PhantomData)),
+        }
+    }
+}
+
+/// A string schema listing `values`.
+fn enum_schema(values: &[&str]) -> MetaSchema {
+    MetaSchema {
+        enum_items: values.iter().map(|v| serde_json::Value::from(*v)).collect(),
+        ..MetaSchema::new("string")
+    }
+}
+
+/// A date (`YYYY-MM-DD`) or an RFC 3339 time, as the list filters and the purge take it. The
+/// handler reads the text (a date means that day in `server.timezone`); anything else,
+/// including an empty value, is refused.
+pub type DateOrTime = Checked<DateOrTimeRule>;
+
+pub struct DateOrTimeRule;
+
+impl StringRule for DateOrTimeRule {
+    const NAME: &'static str = "string(date|date-time)";
+
+    fn schema() -> MetaSchema {
+        let format = |f: &'static str| {
+            MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", f)))
+        };
+        MetaSchema {
+            any_of: vec![format("date"), format("date-time")],
+            ..MetaSchema::new("string")
+        }
+    }
+
+    fn refuse(value: &str) -> Option<String> {
         let text = value.trim();
         let fits = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
             || chrono::DateTime::parse_from_rfc3339(text).is_ok();
-        if !fits {
-            return Err(ParseError::custom(format!(
+        (!fits).then(|| {
+            format!(
                 "{value:?} is not a date (2024-03-01) or an RFC 3339 time (2024-03-01T10:00:00Z)"
-            )));
-        }
-        Ok(DateOrTime(value.to_owned()))
+            )
+        })
     }
 }
 
@@ -63,41 +102,21 @@ pub fn text(value: Option<DateOrTime>) -> Option<String> {
 }
 
 /// What a mapping maps, as the mapping filters take it: `de` (data element) or `ou` (org unit),
-/// in any case; empty means any. The handler reads the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MappingWhat(pub String);
+/// in any case; empty means any. The handler reads the text and answers 422 to anything else,
+/// so the schema lists the values without the check refusing the rest.
+pub type MappingWhat = Checked<MappingWhatRule>;
 
-impl Type for MappingWhat {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+pub struct MappingWhatRule;
 
-    fn name() -> Cow<'static, str> {
-        "string(de|ou)".into()
+impl StringRule for MappingWhatRule {
+    const NAME: &'static str = "string(de|ou)";
+
+    fn schema() -> MetaSchema {
+        enum_schema(&["", "de", "dE", "De", "DE", "ou", "oU", "Ou", "OU"])
     }
 
-    fn schema_ref() -> MetaSchemaRef {
-        let values = ["", "de", "dE", "De", "DE", "ou", "oU", "Ou", "OU"];
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            enum_items: values.iter().map(|v| serde_json::Value::from(*v)).collect(),
-            ..MetaSchema::new("string")
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
-
-impl ParseFromParameter for MappingWhat {
-    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        Ok(MappingWhat(value.to_owned()))
+    fn refuse(_: &str) -> Option<String> {
+        None
     }
 }
 
@@ -108,63 +127,38 @@ pub trait Choices: Send + Sync + 'static {
     const VALUES: &'static [&'static str];
 }
 
-/// A string parameter documented as an enum of `C::VALUES`, and refused (400 naming the
-/// parameter) when it is not one of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice<C>(pub String, std::marker::PhantomData<fn() -> C>);
+/// A string parameter documented as an enum of `C::VALUES`, and refused when it is not one of
+/// them.
+pub type Choice<C> = Checked<OneOf<C>>;
 
-impl<C: Choices> Type for Choice<C> {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+pub struct OneOf<C>(PhantomData<fn() -> C>);
 
-    fn name() -> Cow<'static, str> {
-        C::NAME.into()
+impl<C: Choices> StringRule for OneOf<C> {
+    const NAME: &'static str = C::NAME;
+
+    fn schema() -> MetaSchema {
+        enum_schema(C::VALUES)
     }
 
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            enum_items: C::VALUES
-                .iter()
-                .map(|v| serde_json::Value::from(*v))
-                .collect(),
-            ..MetaSchema::new("string")
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
-
-impl<C: Choices> ParseFromParameter for Choice<C> {
-    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        if !C::VALUES.contains(&value) {
-            let named: Vec<&str> = C::VALUES
-                .iter()
-                .copied()
-                .filter(|v| !v.is_empty())
-                .collect();
-            return Err(ParseError::custom(format!(
-                "{value:?} is not one of {}",
-                named.join(", ")
-            )));
+    fn refuse(value: &str) -> Option<String> {
+        if C::VALUES.contains(&value) {
+            return None;
         }
-        Ok(Choice(value.to_owned(), std::marker::PhantomData))
+        let named: Vec<&str> = C::VALUES
+            .iter()
+            .copied()
+            .filter(|v| !v.is_empty())
+            .collect();
+        Some(format!("{value:?} is not one of {}", named.join(", ")))
     }
 }
 
 /// An ISO week as the alert filters take it: `2026W47`, `2026W07` or `2026-W47`, years 1900 to
 /// 2999 (empty: no bound). The pattern allows weeks 1 to 53; week 53 of a year that has 52 fits
 /// it and is refused by the handler (422).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WeekText(pub String);
+pub type WeekText = Checked<WeekRule>;
+
+pub struct WeekRule;
 
 /// The schema's pattern for [`WeekText`], checked by [`week_syntax_ok`] without a regex engine.
 const WEEK_PATTERN: &str = "^((19|2[0-9])[0-9]{2}-?W(0?[1-9]|[1-4][0-9]|5[0-3]))?$";
@@ -189,41 +183,19 @@ fn week_syntax_ok(text: &str) -> bool {
         && week.parse::<u32>().is_ok_and(|w| (1..=53).contains(&w))
 }
 
-impl Type for WeekText {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
+impl StringRule for WeekRule {
+    const NAME: &'static str = "string(iso-week)";
 
-    fn name() -> Cow<'static, str> {
-        "string(iso-week)".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
+    fn schema() -> MetaSchema {
+        MetaSchema {
             pattern: Some(WEEK_PATTERN.to_owned()),
             ..MetaSchema::new("string")
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
-
-impl ParseFromParameter for WeekText {
-    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        if !week_syntax_ok(value) {
-            return Err(ParseError::custom(format!(
-                "{value:?} is not an ISO week: expected YYYYWn, e.g. 2026W47"
-            )));
         }
-        Ok(WeekText(value.to_owned()))
+    }
+
+    fn refuse(value: &str) -> Option<String> {
+        (!week_syntax_ok(value))
+            .then(|| format!("{value:?} is not an ISO week: expected YYYYWn, e.g. 2026W47"))
     }
 }
 

@@ -46,11 +46,25 @@ impl RedisClients {
         )
     }
 
+    /// Sends QUIT on every connection, waiting at most [`QUIT_WAIT`]: a client reconnecting to
+    /// a Redis that is gone holds the QUIT until it is back, which would keep a stopping daemon
+    /// alive for ever.
     pub async fn quit(&self) {
-        let _ = self.pool.quit().await;
-        let _ = self.blocking.quit().await;
+        let both = async {
+            let _ = self.pool.quit().await;
+            let _ = self.blocking.quit().await;
+        };
+        if tokio::time::timeout(QUIT_WAIT, both).await.is_err() {
+            tracing::warn!(
+                wait_ms = QUIT_WAIT.as_millis() as u64,
+                "Redis did not answer QUIT (unreachable?): its connections are dropped unanswered"
+            );
+        }
     }
 }
+
+/// How long stopping waits for Redis to acknowledge QUIT.
+const QUIT_WAIT: Duration = Duration::from_secs(1);
 
 pub fn config(settings: &ServerSettings) -> Result<Config, Error> {
     let mut config = Config::from_url(&settings.redis_address)?;

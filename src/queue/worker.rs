@@ -177,6 +177,15 @@ impl<H: JobHandler> WorkerPool<H> {
     /// next call's settles gather: a busy pool makes few, large calls.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let pool = Arc::new(self);
+        // When the stop came: the grace counts from it, not from when this loop sees it (it may
+        // be in a Redis call that waits out its timeout first).
+        let stop_came = tokio::spawn({
+            let mut shutdown = shutdown.clone();
+            async move {
+                let _ = shutdown.wait_for(|stopping| *stopping).await;
+                tokio::time::Instant::now()
+            }
+        });
         let heartbeat = tokio::spawn(pool.clone().heartbeat(shutdown.clone()));
         let maintain = tokio::spawn(pool.clone().maintain(shutdown.clone()));
         let permits = Arc::new(Semaphore::new(pool.config.max_jobs));
@@ -273,24 +282,34 @@ impl<H: JobHandler> WorkerPool<H> {
         // Jobs leased but not yet at their call give themselves back instead of starting a
         // call that the grace period might cut (and the next start would send again).
         pool.gate.close();
-        pool.drain(tasks, finished, settles).await;
+        let stopped_at = if stop_came.is_finished() {
+            stop_came
+                .await
+                .unwrap_or_else(|_| tokio::time::Instant::now())
+        } else {
+            stop_came.abort();
+            tokio::time::Instant::now()
+        };
+        pool.drain(tasks, finished, settles, stopped_at + pool.config.grace)
+            .await;
         heartbeat.abort();
         maintain.abort();
     }
 
-    /// Waits for running jobs up to the grace period, settles every finished job, and gives
-    /// back those still running.
+    /// Waits for running jobs until `deadline` (the end of the grace period), settles every
+    /// finished job, and gives back those still running; the settles too end by `deadline`.
     async fn drain(
         &self,
         mut tasks: JoinSet<()>,
         mut finished: mpsc::UnboundedReceiver<(Lease, Settle)>,
         mut settles: Vec<(Lease, Settle)>,
+        deadline: tokio::time::Instant,
     ) {
         let running = self.in_flight.len();
         if running > 0 {
             tracing::info!(running, "waiting for running deliveries to finish");
         }
-        let finished_in_time = tokio::time::timeout(self.config.grace, async {
+        let finished_in_time = tokio::time::timeout_at(deadline, async {
             while tasks.join_next().await.is_some() {}
         })
         .await
@@ -314,7 +333,7 @@ impl<H: JobHandler> WorkerPool<H> {
             settles.push((lease, Settle::Release));
         }
         for batch in settles.chunks(MAX_SETTLE_BATCH) {
-            settle_patiently(&self.queue, batch).await;
+            settle_patiently(&self.queue, batch, deadline).await;
         }
     }
 
@@ -384,17 +403,32 @@ fn log_lost_settles(settles: &[(Lease, Settle)], settled: &[bool]) {
     }
 }
 
-/// Settles jobs at shutdown, retrying for a while if Redis is away. If it never succeeds the
-/// leases expire and the jobs run again; their PostgreSQL state makes that harmless.
-async fn settle_patiently(queue: &JobQueue, settles: &[(Lease, Settle)]) {
+/// Settles jobs at shutdown, retrying until `deadline` (the end of the grace period; one try at
+/// least) if Redis is away. If it never succeeds the leases expire and the jobs run again;
+/// their PostgreSQL state makes that harmless.
+async fn settle_patiently(
+    queue: &JobQueue,
+    settles: &[(Lease, Settle)],
+    deadline: tokio::time::Instant,
+) {
     let mut wait = Duration::from_millis(100);
-    for _ in 0..8 {
+    loop {
         match queue.settle(settles).await {
             Ok(settled) => return log_lost_settles(settles, &settled),
             Err(e) => {
                 crate::metrics::redis_error();
+                let now = tokio::time::Instant::now();
+                if now >= deadline {
+                    tracing::warn!(
+                        jobs = settles.len(),
+                        error = %e,
+                        "cannot settle jobs before the grace period ends: their leases expire and \
+                         they run again (a delivery already recorded is not sent twice)"
+                    );
+                    return;
+                }
                 tracing::warn!(jobs = settles.len(), error = %e, "cannot settle jobs; retrying");
-                tokio::time::sleep(wait).await;
+                tokio::time::sleep(wait.min(deadline - now)).await;
                 wait = (wait * 2).min(Duration::from_secs(3));
             }
         }

@@ -51,6 +51,10 @@ pub enum SubmissionError {
     IdempotencyMismatch { key: String, submission_id: i64 },
     #[error("{0}")]
     NotFound(String),
+    /// The request is sound but the submission's state refuses it (one asked to be requeued
+    /// that has no payload to send).
+    #[error("{0}")]
+    Conflict(String),
     /// A submitter acting on another user's submission.
     #[error("{0}")]
     Forbidden(String),

@@ -165,8 +165,8 @@ impl Submissions {
     }
 
     /// Puts submissions back to `queued` for a fresh round of attempts and makes them due now.
-    /// A person asking for exactly one submission that has no payload to send gets an error
-    /// saying so; otherwise such rows are reported in [`RequeueReport::no_payload`].
+    /// A person asking for exactly one submission that has no payload to send gets a conflict
+    /// saying so (its state refuses it, whatever is asked); otherwise such rows are reported in [`RequeueReport::no_payload`].
     pub async fn requeue(
         &self,
         viewer: Option<&Principal>,
@@ -174,10 +174,10 @@ impl Submissions {
     ) -> Result<RequeueReport, SubmissionError> {
         let report = self.requeue_many(viewer, ids).await?;
         if viewer.is_some() && ids.len() == 1 && report.no_payload.len() == 1 {
-            return Err(SubmissionError::invalid(
-                "payload",
-                format!("submission {} was not requeued: {NO_PAYLOAD}", ids[0]),
-            ));
+            return Err(SubmissionError::Conflict(format!(
+                "submission {} was not requeued: {NO_PAYLOAD}",
+                ids[0]
+            )));
         }
         Ok(report)
     }

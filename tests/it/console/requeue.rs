@@ -186,14 +186,16 @@ async fn every_requeue_path_skips_a_row_without_a_payload_and_says_why() {
     assert_eq!(done["not_found"], json!([999_999]));
     assert_eq!(status_of(&env, failed[0]).await, "queued");
 
-    // One, from its log row or by task id: refused with the reason.
+    // One, from its log row or by task id: refused with the reason (its state, not the request,
+    // is what refuses it: a 409).
     let (status, body) = env
         .app
         .request(Method::POST, &format!("/api/v2/logs/{adopted}/restart"))
         .auth(&admin)
         .status_and_json()
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "conflict", "{body}");
     assert!(body.to_string().contains("no DHIS2 payload"), "{body}");
     let task = env.log(adopted).await["task_id"]
         .as_str()
@@ -205,7 +207,8 @@ async fn every_requeue_path_skips_a_row_without_a_payload_and_says_why() {
         .auth(&admin)
         .status_and_json()
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("no DHIS2 payload"), "{body}");
 
     // The system's own requeue (the `retry` job's path): skipped and reported, not an error.
     let report = env

@@ -104,6 +104,19 @@ impl NotifyEnv {
             .unwrap();
     }
 
+    /// Ann in the district, reachable on all three channels (e-mail, SMS, Telegram chat 501).
+    pub async fn add_ann(&self) {
+        self.add_user(
+            "u1",
+            "Ann",
+            &[DISTRICT],
+            Some("ann@moh.test"),
+            Some("0971000001"),
+            Some("501"),
+        )
+        .await;
+    }
+
     /// Plans `notice` in a transaction of its own, as the alert run does; returns the count.
     pub async fn plan(&self, notice: &AlertNotice) -> u64 {
         let mut client = self.pool.get().await.unwrap();

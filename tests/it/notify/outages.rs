@@ -14,15 +14,7 @@ use super::delivery::form_value;
 use super::env::{DISTRICT, NotifyEnv, notice};
 
 async fn seed_two_users(env: &NotifyEnv) {
-    env.add_user(
-        "u1",
-        "Ann",
-        &[DISTRICT],
-        Some("ann@moh.test"),
-        Some("0971000001"),
-        Some("501"),
-    )
-    .await;
+    env.add_ann().await;
     env.add_user(
         "u2",
         "Ben",

@@ -8,7 +8,7 @@ use std::time::Duration;
 use notify_fakes::smtp::SmtpMode;
 use notify_fakes::telegram::FakeTelegram;
 
-use super::env::{DISTRICT, NotifyEnv, SMS_SECRET, TOKEN, notice};
+use super::env::{NotifyEnv, SMS_SECRET, TOKEN, notice};
 
 const SMTP_PASSWORD: &str = "Smtp-Secret-Pw-8812";
 
@@ -23,15 +23,7 @@ async fn a_failed_delivery_records_no_channel_secret() {
     n.sms_http_url = "http://127.0.0.1:9/send?key={secret}&to={to}".into();
     n.telegram_api_url = "http://127.0.0.1:9/".into();
     n.max_attempts = 1;
-    env.add_user(
-        "u1",
-        "Ann",
-        &[DISTRICT],
-        Some("ann@moh.test"),
-        Some("0971000001"),
-        Some("501"),
-    )
-    .await;
+    env.add_ann().await;
     assert_eq!(env.plan(&notice(1)).await, 3);
     env.run_until_settled(env.deliverer(), Duration::from_secs(60))
         .await;
