@@ -5,6 +5,7 @@
     cpu.py per COUNT BEFORE AFTER                     # microseconds per item between two snapshots
     cpu.py compare COUNT_A BEFORE_A AFTER_A COUNT_B BEFORE_B AFTER_B
                                                       # per item in A and in B, and B / A - 1
+(COUNT, BEFORE and AFTER may each list several phases, comma-separated: summed.)
     cpu.py vacuums PG_LOG                             # autovacuum's runs and CPU by table
 
 GW_PIDS is one pid or several, comma-separated (instances of dhis2gw on one PostgreSQL and Redis:
@@ -104,14 +105,23 @@ def snapshot(gw_pids, pg_data, redis_pid, answerer_pid=None):
     json.dump(groups, sys.stdout)
 
 
-def per_item(count, before_file, after_file):
-    """Microseconds per item by group between two snapshots, irq apart."""
-    with open(before_file) as f:
-        before = json.load(f)
-    with open(after_file) as f:
-        after = json.load(f)
-    count = max(int(count), 1)
-    return {k: (after[k] - before[k]) * 1e6 / count for k in before}
+def per_item(count, before_files, after_files):
+    """Microseconds per item by group between two snapshots, irq apart. Each argument may list
+    several phases, comma-separated (counts, before and after files in the same order): their
+    CPU and their items are summed."""
+    counts = [int(c) for c in str(count).split(",")]
+    befores, afters = before_files.split(","), after_files.split(",")
+    assert len(counts) == len(befores) == len(afters), "as many counts as snapshot pairs"
+    total = defaultdict(float)
+    for before_file, after_file in zip(befores, afters):
+        with open(before_file) as f:
+            before = json.load(f)
+        with open(after_file) as f:
+            after = json.load(f)
+        for k in before:
+            total[k] += after[k] - before[k]
+    items = max(sum(counts), 1)
+    return {k: v * 1e6 / items for k, v in total.items()}
 
 
 def per(count, before_file, after_file):

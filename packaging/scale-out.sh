@@ -3,8 +3,9 @@
 # see docs/operations.md).
 #
 # 1. Cost of a second instance at fixed rates: for each rate of SCALE_RATES (submissions per
-#    second, below saturation), SCALE_FIXED_SECONDS against one instance, then against two
-#    (round robin), delivering to the DHIS2 simulator (crates/dhis2-sim, release build). For
+#    second, below saturation), SCALE_FIXED_SECONDS against one instance, two (round robin),
+#    two again and one again (so that what drifts, the tables growing and the machine's other
+#    work, weighs on both sides alike), delivering to the DHIS2 simulator (crates/dhis2-sim, release build). For
 #    each: the CPU time per accepted submission, accept and delivery together (snapshots from
 #    /proc, bench/cpu.py, before the load and after the last delivery), of dhis2gw (the
 #    instances summed), PostgreSQL (its backends, and its background processes), Redis; then
@@ -15,15 +16,15 @@
 # 2. Saturated throughput with two and with one instance: SCALE_CLIENTS clients POST round
 #    robin for SCALE_SECONDS as fast as they are answered; accepted per second (client side),
 #    delivered per second (the log's own timestamps: rows of the run / (last completed_at -
-#    first submitted_at)), with the same CPU and statement figures; then two / one - 1. Two
-#    first, then one (the second instance stopped).
+#    first submitted_at)), with the same CPU and statement figures; then two / one - 1, over
+#    two phases each: two, one, one, two instances.
 # 3. Three instances under load, the second killed with -9 a third of the way in and restarted
 #    five seconds later: every accepted submission delivered, duplicates counted by the DHIS2
 #    stand-in (packaging/failover_load.py) and bounded by what the killed instance had in flight.
 #
 #   packaging/scale-out.sh
 #
-# Knobs: SCALE_RATES ("400 800 1200"), SCALE_FIXED_SECONDS (20), SCALE_FIXED_CLIENTS (48: more
+# Knobs: SCALE_RATES ("400 800 1200"), SCALE_FIXED_SECONDS (10), SCALE_FIXED_CLIENTS (48: more
 # than rate x latency, or the rate is not held; the script prints how many requests left late),
 # SCALE_SECONDS (10), SCALE_CLIENTS (16),
 # SCALE_SIM (target/release/dhis2-sim), SCALE_DHIS2GW (the binary; default the release build when
@@ -40,7 +41,7 @@ work=${SCALE_DIR:-$here/target/scale-out}
 seconds=${SCALE_SECONDS:-10}
 clients=${SCALE_CLIENTS:-16}
 rates=${SCALE_RATES:-400 800 1200}
-fixed_seconds=${SCALE_FIXED_SECONDS:-20}
+fixed_seconds=${SCALE_FIXED_SECONDS:-10}
 # Enough clients to hold the rate: each waits for its answer (20-30 ms on a busy machine).
 fixed_clients=${SCALE_FIXED_CLIENTS:-48}
 pg_port=55853 redis_port=56853 dhis2_port=19854 sim_port=19858 gw_ports=(19855 19856 19857)
@@ -134,56 +135,71 @@ print("    redis: %.2f commands per submission (%s)" % (total / count, ", ".join
     "%s %.3f" % (k, v / count) for k, v in sorted(diff.items(), key=lambda kv: -kv[1])[:8])))
 PY
 }
-# One fixed-rate phase against the first $1 instances at $2 per second; prints what it got and leaves the CPU
-# snapshots fixed-$1-start and fixed-$1-end (after the last delivery) and the accepted count.
-fixed_rate() { # $1 = instances, $2 = submissions per second
-  local n=$1 rate=$2 out="$work/fixed-$1.json"
+# One phase against the first $2 instances; $1 = fixed or saturated, $3 = a or b (each kind
+# runs one, two, two, one instances, or two, one, one, two, so that what drifts during the run,
+# the tables growing and the machine's other work, weighs on both sides alike). Fixed:
+# SCALE_FIXED_CLIENTS clients at $rate per second for SCALE_FIXED_SECONDS; saturated:
+# SCALE_CLIENTS clients as fast as answered for SCALE_SECONDS. Prints what it got and, for an
+# "a" phase, its statements; leaves the CPU snapshots <name>-start and <name>-end (after the last
+# delivery) and the accepted count in accepted[<name>], <name> being $1-$2-$3.
+phase() {
+  local kind=$1 n=$2 label=$3 name="$1-$2-$3" out="$work/$1-$2-$3.json" since delivered
+  since=$(sql "SELECT coalesce(max(id), 0) FROM submission_log")
   sql "SELECT pg_stat_statements_reset()" >/dev/null
-  snapshot "fixed-$n-start"
-  python3 "$load" load "$out" "$(urls "$n")" "$token" "$fixed_seconds" "$fixed_clients" "${n}100000" "$rate"
+  snapshot "$name-start"
+  if [ "$kind" = fixed ]; then
+    python3 "$load" load "$out" "$(urls "$n")" "$token" "$fixed_seconds" "$fixed_clients" "${n}100000" "$rate"
+  else
+    python3 "$load" load "$out" "$(urls "$n")" "$token" "$seconds" "$clients" "${n}000000"
+  fi
   drain
-  snapshot "fixed-$n-end"
-  fixed_accepted[$n]=$(python3 -c "import json; print(sum(1 for r in json.load(open('$out')) if r['status'] == 200))")
-  echo "$n instance(s) at $rate/s for $fixed_seconds s: $(python3 "$load" latency "$out" "$fixed_seconds")"
-  "$here/bench/cpu.py" per "${fixed_accepted[$n]}" "$work/cpu-fixed-$n-start.json" "$work/cpu-fixed-$n-end.json" \
+  snapshot "$name-end"
+  accepted[$name]=$(python3 -c "import json; print(sum(1 for r in json.load(open('$out')) if r['status'] == 200))")
+  if [ "$kind" = fixed ]; then
+    echo "$n instance(s) at $rate/s for $fixed_seconds s ($label): $(python3 "$load" latency "$out" "$fixed_seconds")"
+  else
+    delivered=$(sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(submitted_at)))::numeric, 1) FROM submission_log WHERE id > $since")
+    echo "$n instance(s), $clients clients for $seconds s ($label): accepted ${accepted[$name]} = $(python3 -c "print('%.1f' % (${accepted[$name]} / $seconds))")/s, delivered $delivered/s"
+  fi
+  "$here/bench/cpu.py" per "${accepted[$name]}" "$work/cpu-$name-start.json" "$work/cpu-$name-end.json" \
     | sed 's/^/    CPU per submission (µs): /'
-  explain "${fixed_accepted[$n]}" "fixed-$n-start" "fixed-$n-end"
+  [ "$label" != a ] || explain "${accepted[$name]}" "$name-start" "$name-end"
 }
-saturated() { # $1 = instances; leaves the accepted count in saturated_accepted[$1]
-  local n=$1 since delivered
-  since=$(sql "SELECT max(id) FROM submission_log"); since=${since:-0}
-  sql "SELECT pg_stat_statements_reset()" >/dev/null
-  snapshot "saturated-$n-start"
-  python3 "$load" load "$work/throughput-$n.json" "$(urls "$n")" "$token" "$seconds" "$clients" "${n}000000"
-  drain
-  snapshot "saturated-$n-end"
-  saturated_accepted[$n]=$(python3 -c "import json; print(sum(1 for r in json.load(open('$work/throughput-$n.json')) if r['status'] == 200))")
-  delivered=$(sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(submitted_at)))::numeric, 1) FROM submission_log WHERE id > $since")
-  echo "$n instance(s): accepted ${saturated_accepted[$n]} in $seconds s = $(python3 -c "print('%.1f' % (${saturated_accepted[$n]} / $seconds))")/s, delivered $delivered/s"
-  "$here/bench/cpu.py" per "${saturated_accepted[$n]}" "$work/cpu-saturated-$n-start.json" "$work/cpu-saturated-$n-end.json" \
-    | sed 's/^/    CPU per submission (µs): /'
-  explain "${saturated_accepted[$n]}" "saturated-$n-start" "saturated-$n-end"
+# Two instances against one over both phases of each: CPU per accepted submission by group.
+versus() { # $1 = kind
+  local k=$1 one two
+  one="${accepted[$k-1-a]},${accepted[$k-1-b]} $work/cpu-$k-1-a-start.json,$work/cpu-$k-1-b-start.json $work/cpu-$k-1-a-end.json,$work/cpu-$k-1-b-end.json"
+  two="${accepted[$k-2-a]},${accepted[$k-2-b]} $work/cpu-$k-2-a-start.json,$work/cpu-$k-2-b-start.json $work/cpu-$k-2-a-end.json,$work/cpu-$k-2-b-end.json"
+  # shellcheck disable=SC2086 # three words each
+  "$here/bench/cpu.py" compare $one $two
 }
 
 say "load average before the measurements: $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A fixed_accepted=() saturated_accepted=()
+declare -A accepted=()
 for rate in $rates; do
-  say "fixed rate: $rate/s for $fixed_seconds s, one instance then two (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  [ -z "${gw_pid[1]:-}" ] || stop 1
-  fixed_rate 1 "$rate"
+  say "fixed rate: $rate/s for $fixed_seconds s, one, two, two, one instances (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  phase fixed 1 a
   start 1
-  fixed_rate 2 "$rate"
+  phase fixed 2 a
+  phase fixed 2 b
+  stop 1
+  phase fixed 1 b
   echo "two instances against one at $rate/s, CPU per accepted submission (one, two, two / one - 1):"
-  "$here/bench/cpu.py" compare "${fixed_accepted[1]}" "$work/cpu-fixed-1-start.json" "$work/cpu-fixed-1-end.json" \
-    "${fixed_accepted[2]}" "$work/cpu-fixed-2-start.json" "$work/cpu-fixed-2-end.json"
+  versus fixed
 done
 
-say "saturated: $clients clients for $seconds s, two instances then one (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-saturated 2
-stop 1
-saturated 1
-echo "saturated accepted per second, two instances against one: $(python3 -c "print('%+.1f %%' % (100 * (${saturated_accepted[2]} / ${saturated_accepted[1]} - 1)))")"
+say "saturated: $clients clients for $seconds s, two, one, one, two instances (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 start 1
+phase saturated 2 a
+stop 1
+phase saturated 1 a
+phase saturated 1 b
+start 1
+phase saturated 2 b
+echo "saturated, two instances against one: accepted per second $(python3 -c "
+one, two = ${accepted[saturated-1-a]} + ${accepted[saturated-1-b]}, ${accepted[saturated-2-a]} + ${accepted[saturated-2-b]}
+print('%.1f and %.1f: %+.1f %%' % (one / (2 * $seconds), two / (2 * $seconds), 100 * (two / one - 1)))"); CPU per accepted submission (one, two, two / one - 1):"
+versus saturated
 
 # The kill phase delivers to the counting stand-in (reloaded with SIGHUP by the running two).
 sed -i "s/127.0.0.1:$sim_port/127.0.0.1:$dhis2_port/" "$work"/dhis2gw-*.yml
@@ -194,7 +210,7 @@ since=$(sql "SELECT max(id) FROM submission_log")
 python3 "$load" load "$work/results.json" "$(urls 3)" "$token" "$((2 * seconds))" "$clients" 9000000 & load_pid=$!
 sleep $((2 * seconds / 3))
 kill -9 "${gw_pid[1]}"
-in_flight_at_kill=$(redis-cli -p "$redis_port" zcard scale:queue:submissions:lease 2>/dev/null || echo "?")
+in_flight_at_kill=$(redis-cli -p "$redis_port" zcard "scale:queue:{submissions}:lease" 2>/dev/null || echo "?")
 echo "instance 1 killed; jobs leased (all instances) at that moment: $in_flight_at_kill"
 sleep 5
 start 1
