@@ -16,8 +16,12 @@
 # 2. Saturated throughput with two and with one instance: SCALE_CLIENTS clients POST round
 #    robin for SCALE_SECONDS as fast as they are answered; accepted per second (client side),
 #    delivered per second (the log's own timestamps: rows of the run / (last completed_at -
-#    first submitted_at)), with the same CPU and statement figures; then two / one - 1, over
-#    two phases each: two, one, one, two instances.
+#    first submitted_at), so a backlog left at the end of the load counts against it), with the
+#    same CPU and statement figures; then two / one - 1, over two phases each: two, one, one,
+#    two instances.
+#
+# Both share the machine's budget out (SCALE_SPLIT, see `instances` below): two instances run
+# with one worker thread each on a 2-core machine, and half the DHIS2 concurrency each.
 # 3. Three instances under load, the second killed with -9 a third of the way in and restarted
 #    five seconds later: every accepted submission delivered, duplicates counted by the DHIS2
 #    stand-in (packaging/failover_load.py) and bounded by what the killed instance had in flight.
@@ -26,7 +30,8 @@
 #
 # Knobs: SCALE_RATES ("400 800 1200"), SCALE_FIXED_SECONDS (10), SCALE_FIXED_CLIENTS (48: more
 # than rate x latency, or the rate is not held; the script prints how many requests left late),
-# SCALE_SECONDS (10), SCALE_CLIENTS (16),
+# SCALE_SECONDS (10), SCALE_CLIENTS (64), SCALE_SPLIT (1), SCALE_DHIS2_CONCURRENCY (10: in all,
+# shared out between the instances), SCALE_KILL (1; 0 skips part 3), SCALE_RATES "" skips part 1,
 # SCALE_SIM (target/release/dhis2-sim), SCALE_DHIS2GW (the binary; default the release build when
 # there is one, else a debug build), SCALE_DIR (target/scale-out). Ports: PostgreSQL 55853, Redis
 # 56853, DHIS2 stand-in 19854, simulator 19858, dhis2gw 19855-19857. The load generator and the
@@ -39,8 +44,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=${SCALE_DIR:-$here/target/scale-out}
 seconds=${SCALE_SECONDS:-10}
-clients=${SCALE_CLIENTS:-16}
-rates=${SCALE_RATES:-400 800 1200}
+clients=${SCALE_CLIENTS:-64}
+split=${SCALE_SPLIT:-1}
+dhis2_concurrency=${SCALE_DHIS2_CONCURRENCY:-10}
+rates=${SCALE_RATES-400 800 1200}
 fixed_seconds=${SCALE_FIXED_SECONDS:-10}
 # Enough clients to hold the rate: each waits for its answer (20-30 ms on a busy machine).
 fixed_clients=${SCALE_FIXED_CLIENTS:-48}
@@ -91,11 +98,30 @@ auth: {jwt_secret: scale-out-jwt-secret-0123456789abcdef, access_token_ttl_secs:
 log: {level: warn}
 EOF
 done
-start() { # $1 = instance 0..2
-  "$gw" --config-file "$work/dhis2gw-$1.yml" serve >>"$work/dhis2gw-$1.log" 2>&1 & gw_pid[$1]=$!
+start() { # $1 = instance 0..2, $2 = worker threads (empty: the runtime's default, one per core), $3 = DHIS2 concurrency (empty: the config's)
+  env ${2:+TOKIO_WORKER_THREADS=$2} ${3:+DHIS2GW_MAX_CONCURRENT=$3} "$gw" --config-file "$work/dhis2gw-$1.yml" serve >>"$work/dhis2gw-$1.log" 2>&1 & gw_pid[$1]=$!
   gw_wait_ready "${gw_ports[$1]}" "$work/dhis2gw-$1.log"
 }
 stop() { kill "${gw_pid[$1]}" 2>/dev/null || true; wait "${gw_pid[$1]}" 2>/dev/null || true; unset "gw_pid[$1]"; }
+# Exactly the first $1 instances running (for the fixed and saturated phases). With SCALE_SPLIT=1
+# (the default) every phase starts its instances afresh with the machine's budget shared out
+# between them, as an operator running several on one box would: worker threads = cores /
+# instances (TOKIO_WORKER_THREADS), DHIS2 concurrency = SCALE_DHIS2_CONCURRENCY / instances
+# (DHIS2GW_MAX_CONCURRENT); so two instances get what one gets, neither more threads nor more
+# requests to DHIS2 at once. SCALE_SPLIT=0 keeps each instance's defaults (one thread per core,
+# server.max_concurrent 5 each) and the running instances.
+instances() {
+  local n=$1 i threads=""
+  if [ "$split" = 1 ]; then
+    threads=$(( $(nproc) / n )); [ "$threads" -ge 1 ] || threads=1
+    for i in 0 1; do [ -z "${gw_pid[$i]:-}" ] || stop "$i"; done
+    for i in $(seq 0 $((n - 1))); do start "$i" "$threads" $(( dhis2_concurrency / n )); done
+  else
+    for i in 0 1; do
+      if [ "$i" -lt "$n" ]; then [ -n "${gw_pid[$i]:-}" ] || start "$i"; else [ -z "${gw_pid[$i]:-}" ] || stop "$i"; fi
+    done
+  fi
+}
 urls() { local out="" i; for i in $(seq 0 $(($1 - 1))); do out+="${out:+,}http://127.0.0.1:${gw_ports[$i]}"; done; echo "$out"; }
 drain() { for _ in $(seq 1 240); do [ "$(sql 'SELECT count(*) FROM submission_open')" = 0 ] && return; sleep 0.5; done; say "still open after 120 s"; }
 
@@ -143,7 +169,7 @@ PY
 # "a" phase, its statements; leaves the CPU snapshots <name>-start and <name>-end (after the last
 # delivery) and the accepted count in accepted[<name>], <name> being $1-$2-$3.
 phase() {
-  local kind=$1 n=$2 label=$3 name="$1-$2-$3" out="$work/$1-$2-$3.json" since delivered
+  local kind=$1 n=$2 label=$3 name="$1-$2-$3" out="$work/$1-$2-$3.json" since
   since=$(sql "SELECT coalesce(max(id), 0) FROM submission_log")
   sql "SELECT pg_stat_statements_reset()" >/dev/null
   snapshot "$name-start"
@@ -158,8 +184,8 @@ phase() {
   if [ "$kind" = fixed ]; then
     echo "$n instance(s) at $rate/s for $fixed_seconds s ($label): $(python3 "$load" latency "$out" "$fixed_seconds")"
   else
-    delivered=$(sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(submitted_at)))::numeric, 1) FROM submission_log WHERE id > $since")
-    echo "$n instance(s), $clients clients for $seconds s ($label): accepted ${accepted[$name]} = $(python3 -c "print('%.1f' % (${accepted[$name]} / $seconds))")/s, delivered $delivered/s"
+    delivered[$name]=$(sql "SELECT round((count(*) / extract(epoch FROM max(completed_at) - min(submitted_at)))::numeric, 1) FROM submission_log WHERE id > $since")
+    echo "$n instance(s), $clients clients for $seconds s ($label): accepted ${accepted[$name]} = $(python3 -c "print('%.1f' % (${accepted[$name]} / $seconds))")/s, delivered ${delivered[$name]}/s"
   fi
   "$here/bench/cpu.py" per "${accepted[$name]}" "$work/cpu-$name-start.json" "$work/cpu-$name-end.json" \
     | sed 's/^/    CPU per submission (µs): /'
@@ -175,32 +201,30 @@ versus() { # $1 = kind
 }
 
 say "load average before the measurements: $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A accepted=()
+declare -A accepted=() delivered=()
 for rate in $rates; do
   say "fixed rate: $rate/s for $fixed_seconds s, one, two, two, one instances (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  phase fixed 1 a
-  start 1
-  phase fixed 2 a
+  instances 1; phase fixed 1 a
+  instances 2; phase fixed 2 a
   phase fixed 2 b
-  stop 1
-  phase fixed 1 b
+  instances 1; phase fixed 1 b
   echo "two instances against one at $rate/s, CPU per accepted submission (one, two, two / one - 1):"
   versus fixed
 done
 
 say "saturated: $clients clients for $seconds s, two, one, one, two instances (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-start 1
-phase saturated 2 a
-stop 1
-phase saturated 1 a
+instances 2; phase saturated 2 a
+instances 1; phase saturated 1 a
 phase saturated 1 b
-start 1
-phase saturated 2 b
+instances 2; phase saturated 2 b
 echo "saturated, two instances against one: accepted per second $(python3 -c "
 one, two = ${accepted[saturated-1-a]} + ${accepted[saturated-1-b]}, ${accepted[saturated-2-a]} + ${accepted[saturated-2-b]}
-print('%.1f and %.1f: %+.1f %%' % (one / (2 * $seconds), two / (2 * $seconds), 100 * (two / one - 1)))"); CPU per accepted submission (one, two, two / one - 1):"
+print('%.1f and %.1f: %+.1f %%' % (one / (2 * $seconds), two / (2 * $seconds), 100 * (two / one - 1)))"); delivered per second (first accepted to last delivered) $(python3 -c "
+one, two = (${delivered[saturated-1-a]} + ${delivered[saturated-1-b]}) / 2, (${delivered[saturated-2-a]} + ${delivered[saturated-2-b]}) / 2
+print('%.1f and %.1f: %+.1f %%' % (one, two, 100 * (two / one - 1)))"); CPU per accepted submission (one, two, two / one - 1):"
 versus saturated
 
+[ "${SCALE_KILL:-1}" = 1 ] || exit 0
 # The kill phase delivers to the counting stand-in (reloaded with SIGHUP by the running two).
 sed -i "s/127.0.0.1:$sim_port/127.0.0.1:$dhis2_port/" "$work"/dhis2gw-*.yml
 kill -HUP "${gw_pid[0]}" "${gw_pid[1]}"
