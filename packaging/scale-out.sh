@@ -31,7 +31,8 @@
 # Knobs: SCALE_RATES ("400 800 1200"), SCALE_FIXED_SECONDS (10), SCALE_FIXED_CLIENTS (48: more
 # than rate x latency, or the rate is not held; the script prints how many requests left late),
 # SCALE_SECONDS (10), SCALE_CLIENTS (64), SCALE_SPLIT (1), SCALE_DHIS2_CONCURRENCY (10: in all,
-# shared out between the instances), SCALE_KILL (1; 0 skips part 3), SCALE_RATES "" skips part 1,
+# shared out between the instances), SCALE_KILL (1; 0 skips part 3), SCALE_PROFILE (0; 1 records
+# each saturated phase with `perf record -a -g` into perf-<phase>.data), SCALE_RATES "" skips part 1,
 # SCALE_SIM (target/release/dhis2-sim), SCALE_DHIS2GW (the binary; default the release build when
 # there is one, else a debug build), SCALE_DIR (target/scale-out). Ports: PostgreSQL 55853, Redis
 # 56853, DHIS2 stand-in 19854, simulator 19858, dhis2gw 19855-19857. The load generator and the
@@ -176,7 +177,13 @@ phase() {
   if [ "$kind" = fixed ]; then
     python3 "$load" load "$out" "$(urls "$n")" "$token" "$fixed_seconds" "$fixed_clients" "${n}100000" "$rate"
   else
+    # SCALE_PROFILE=1: the whole machine sampled while the load runs (perf report -i <file>).
+    local perf_pid=""
+    if [ "${SCALE_PROFILE:-0}" = 1 ]; then
+      perf record -a -g -F 499 -o "$work/perf-$name.data" -- sleep "$seconds" 2>/dev/null & perf_pid=$!
+    fi
     python3 "$load" load "$out" "$(urls "$n")" "$token" "$seconds" "$clients" "${n}000000"
+    [ -z "$perf_pid" ] || wait "$perf_pid"
   fi
   drain
   snapshot "$name-end"
