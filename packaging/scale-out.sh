@@ -134,9 +134,9 @@ token=$(gw_submitter "$work/dhis2gw-0.yml" "${gw_ports[0]}" scale-out-pw)
 # A phase's counters: CPU by process group (bench/cpu.py; the simulator is the "answerer"),
 # the WAL position, Redis's calls by command. pg_stat_statements is emptied at the start.
 snapshot() { # $1 = name
-  local pids="" i
-  for i in "${!gw_pid[@]}"; do pids+="${pids:+,}${gw_pid[$i]}"; done
-  "$here/bench/cpu.py" snapshot "$pids" "$work/pg" "$redis_pid" "$sim_pid" >"$work/cpu-$1.json"
+  local gw_pids="" i
+  for i in "${!gw_pid[@]}"; do gw_pids+="${gw_pids:+,}${gw_pid[$i]}"; done
+  "$here/bench/cpu.py" snapshot "$gw_pids" "$work/pg" "$redis_pid" "$sim_pid" >"$work/cpu-$1.json"
   sql "SELECT pg_current_wal_lsn()" >"$work/wal-$1"
   redis-cli -p "$redis_port" info commandstats | tr -d '\r' >"$work/redis-$1"
 }
