@@ -28,11 +28,11 @@
 #
 #   packaging/scale-out.sh
 #
-# Knobs: SCALE_RATES ("400 800 1200"), SCALE_FIXED_SECONDS (10), SCALE_FIXED_CLIENTS (48: more
+# Knobs: SCALE_RATES ("400 800 1200"; "" skips part 1), SCALE_FIXED_SECONDS (10), SCALE_FIXED_CLIENTS (48: more
 # than rate x latency, or the rate is not held; the script prints how many requests left late),
 # SCALE_SECONDS (10), SCALE_CLIENTS (64), SCALE_SPLIT (1), SCALE_DHIS2_CONCURRENCY (10: in all,
 # shared out between the instances), SCALE_KILL (1; 0 skips part 3), SCALE_PROFILE (0; 1 records
-# each saturated phase with `perf record -a -g` into perf-<phase>.data), SCALE_RATES "" skips part 1,
+# each saturated phase with `perf record -a -g` into perf-<phase>.data),
 # SCALE_SIM (target/release/dhis2-sim), SCALE_DHIS2GW (the binary; default the release build when
 # there is one, else a debug build), SCALE_DIR (target/scale-out). Ports: PostgreSQL 55853, Redis
 # 56853, DHIS2 stand-in 19854, simulator 19858, dhis2gw 19855-19857. The load generator and the
@@ -48,6 +48,8 @@ seconds=${SCALE_SECONDS:-10}
 clients=${SCALE_CLIENTS:-64}
 split=${SCALE_SPLIT:-1}
 dhis2_concurrency=${SCALE_DHIS2_CONCURRENCY:-10}
+kill_phase=${SCALE_KILL:-1}
+profile=${SCALE_PROFILE:-0}
 rates=${SCALE_RATES-400 800 1200}
 fixed_seconds=${SCALE_FIXED_SECONDS:-10}
 # Enough clients to hold the rate: each waits for its answer (20-30 ms on a busy machine).
@@ -168,7 +170,8 @@ PY
 # SCALE_FIXED_CLIENTS clients at $rate per second for SCALE_FIXED_SECONDS; saturated:
 # SCALE_CLIENTS clients as fast as answered for SCALE_SECONDS. Prints what it got and, for an
 # "a" phase, its statements; leaves the CPU snapshots <name>-start and <name>-end (after the last
-# delivery) and the accepted count in accepted[<name>], <name> being $1-$2-$3.
+# delivery), the accepted count in accepted[<name>] and, saturated, the delivered rate in
+# delivered[<name>], <name> being $1-$2-$3.
 phase() {
   local kind=$1 n=$2 label=$3 name="$1-$2-$3" out="$work/$1-$2-$3.json" since
   since=$(sql "SELECT coalesce(max(id), 0) FROM submission_log")
@@ -179,7 +182,7 @@ phase() {
   else
     # SCALE_PROFILE=1: the whole machine sampled while the load runs (perf report -i <file>).
     local perf_pid=""
-    if [ "${SCALE_PROFILE:-0}" = 1 ]; then
+    if [ "$profile" = 1 ]; then
       perf record -a -g -F 499 -o "$work/perf-$name.data" -- sleep "$seconds" 2>/dev/null & perf_pid=$!
     fi
     python3 "$load" load "$out" "$(urls "$n")" "$token" "$seconds" "$clients" "${n}000000"
@@ -224,14 +227,19 @@ instances 2; phase saturated 2 a
 instances 1; phase saturated 1 a
 phase saturated 1 b
 instances 2; phase saturated 2 b
-echo "saturated, two instances against one: accepted per second $(python3 -c "
-one, two = ${accepted[saturated-1-a]} + ${accepted[saturated-1-b]}, ${accepted[saturated-2-a]} + ${accepted[saturated-2-b]}
-print('%.1f and %.1f: %+.1f %%' % (one / (2 * $seconds), two / (2 * $seconds), 100 * (two / one - 1)))"); delivered per second (first accepted to last delivered) $(python3 -c "
-one, two = (${delivered[saturated-1-a]} + ${delivered[saturated-1-b]}) / 2, (${delivered[saturated-2-a]} + ${delivered[saturated-2-b]}) / 2
-print('%.1f and %.1f: %+.1f %%' % (one, two, 100 * (two / one - 1)))"); CPU per accepted submission (one, two, two / one - 1):"
+# "<one> and <two>: <two / one - 1>" for per-second rates; $1 and $2 are each side's two phases
+# as a Python sum, $3 divides them into one rate.
+rates_versus() {
+  python3 -c "one, two = ($1) / ($3), ($2) / ($3); print('%.1f and %.1f: %+.1f %%' % (one, two, 100 * (two / one - 1)))"
+}
+echo "saturated, two instances against one: accepted per second $(rates_versus \
+  "${accepted[saturated-1-a]} + ${accepted[saturated-1-b]}" "${accepted[saturated-2-a]} + ${accepted[saturated-2-b]}" "2 * $seconds"\
+); delivered per second (first accepted to last delivered) $(rates_versus \
+  "${delivered[saturated-1-a]} + ${delivered[saturated-1-b]}" "${delivered[saturated-2-a]} + ${delivered[saturated-2-b]}" 2\
+); CPU per accepted submission (one, two, two / one - 1):"
 versus saturated
 
-[ "${SCALE_KILL:-1}" = 1 ] || exit 0
+[ "$kill_phase" = 1 ] || exit 0
 # The kill phase delivers to the counting stand-in (reloaded with SIGHUP by the running two).
 sed -i "s/127.0.0.1:$sim_port/127.0.0.1:$dhis2_port/" "$work"/dhis2gw-*.yml
 kill -HUP "${gw_pid[0]}" "${gw_pid[1]}"
